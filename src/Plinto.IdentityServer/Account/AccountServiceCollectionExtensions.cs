@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using Plinto.IdentityServer.Account.Email;
+using Plinto.IdentityServer.Account.Passwords;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Hosting;
+
+namespace Plinto.IdentityServer.Account;
+
+internal static class AccountServiceCollectionExtensions
+{
+    public static IHostApplicationBuilder AddPlintoAccount(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        services.AddIdentity<PlintoUser, IdentityRole>(options =>
+            {
+                // Version3 carries the passkey tables (issue: account security builds on it).
+                options.Stores.SchemaVersion = PlintoDbContext.IdentitySchemaVersion;
+                options.User.RequireUniqueEmail = true;
+                options.SignIn.RequireConfirmedEmail = true;
+
+                // NIST SP 800-63B §3.1.1.2: length and a blocklist, no composition rules.
+                options.Password.RequiredLength = 8;
+                options.Password.RequireDigit = false;
+                options.Password.RequireLowercase = false;
+                options.Password.RequireUppercase = false;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequiredUniqueChars = 1;
+
+                // A short, self-expiring lockout: an attacker can slow a victim down, never lock them out for good.
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+            })
+            .AddEntityFrameworkStores<PlintoDbContext>()
+            .AddDefaultTokenProviders()
+            .AddPasswordValidator<PasswordLengthValidator>()
+            .AddPasswordValidator<CommonPasswordValidator>();
+
+        // OWASP Password Storage Cheat Sheet: PBKDF2-HMAC-SHA512 with 210,000 iterations.
+        services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
+        services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(2));
+
+        var requireHttps = PlintoCookies.RequireHttps(builder.Configuration);
+        services.ConfigureApplicationCookie(options =>
+        {
+            PlintoCookies.Apply(options.Cookie, "plinto.session", requireHttps);
+            // Lax: the cookie must come along on the top-level GET from a client to /connect/authorize.
+            options.Cookie.SameSite = SameSiteMode.Lax;
+            options.LoginPath = "/account/signin";
+            options.LogoutPath = "/account/signout";
+            options.AccessDeniedPath = "/error";
+            options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            options.SlidingExpiration = true;
+        });
+        services.ConfigureExternalCookie(options => PlintoCookies.Apply(options.Cookie, "plinto.external", requireHttps));
+        services.Configure<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(
+            IdentityConstants.TwoFactorUserIdScheme, options => PlintoCookies.Apply(options.Cookie, "plinto.2fa", requireHttps));
+
+        services.AddSingleton<PasswordTimingEqualizer>();
+        builder.AddPlintoEmail();
+        services.AddHostedService<AdminBootstrapService>();
+        services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        return builder;
+    }
+
+    private static void AddPlintoEmail(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MailQueue>();
+        services.AddHostedService<MailDispatcher>();
+        services.AddTransient<AccountEmailSender>();
+        services.AddTransient<IEmailSender<PlintoUser>>(sp => sp.GetRequiredService<AccountEmailSender>());
+
+        var email = builder.Configuration.GetSection(EmailOptions.Section).Get<EmailOptions>() ?? new EmailOptions();
+        if (!string.IsNullOrWhiteSpace(email.Smtp.Host))
+        {
+            services.AddSingleton<IMailTransport, SmtpMailTransport>();
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(email.PickupDirectory) && !builder.Environment.IsDevelopment())
+        {
+            throw new OptionsValidationException(EmailOptions.Section, typeof(EmailOptions),
+                ["Plinto:Email:Smtp:Host is required outside Development (or set Plinto:Email:PickupDirectory to write messages to a folder)."]);
+        }
+
+        services.AddSingleton(sp =>
+        {
+            var configured = sp.GetRequiredService<IOptions<EmailOptions>>().Value.PickupDirectory;
+            var host = sp.GetRequiredService<IOptions<PlintoHostOptions>>().Value;
+            var path = string.IsNullOrWhiteSpace(configured)
+                ? Path.Combine(host.ResolveDataDirectory(sp.GetRequiredService<IHostEnvironment>()), "mail")
+                : Path.GetFullPath(configured, sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
+            Directory.CreateDirectory(path);
+            return new MailDropFolder(path);
+        });
+        services.AddSingleton<IMailTransport, PickupDirectoryMailTransport>();
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Plinto.IdentityServer.Account.Email;
+
+/// <summary>Composes the account e-mails (Identity's <see cref="IEmailSender{TUser}"/>) and hands them to the transport.</summary>
+internal sealed partial class AccountEmailSender(MailQueue queue, IOptions<EmailOptions> options, ILogger<AccountEmailSender> logger) : IEmailSender<PlintoUser>
+{
+    public Task SendConfirmationLinkAsync(PlintoUser user, string email, string confirmationLink) =>
+        SendAsync(email, "Confirm your email address",
+            "Confirm your email address to finish creating your account.",
+            "Confirm email", confirmationLink,
+            "If you did not create an account, you can ignore this message.");
+
+    public Task SendPasswordResetLinkAsync(PlintoUser user, string email, string resetLink) =>
+        SendAsync(email, "Reset your password",
+            "Someone asked to reset the password of your account. The link works once and expires soon.",
+            "Choose a new password", resetLink,
+            "If this was not you, ignore this message: your password stays as it is.");
+
+    public Task SendPasswordResetCodeAsync(PlintoUser user, string email, string resetCode) =>
+        SendAsync(email, "Your password reset code",
+            $"Your password reset code is {resetCode}.", null, null,
+            "If this was not you, ignore this message: your password stays as it is.");
+
+    private Task SendAsync(string to, string subject, string lead, string? action, string? link, string footer)
+    {
+        var settings = options.Value;
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress(settings.FromName, settings.From));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = subject;
+
+        var encoder = HtmlEncoder.Default;
+        var body = new BodyBuilder
+        {
+            TextBody = link is null ? $"{lead}\n\n{footer}\n" : $"{lead}\n\n{action}: {link}\n\n{footer}\n",
+            HtmlBody = $"""
+                <p>{encoder.Encode(lead)}</p>
+                {(link is null ? string.Empty : $"<p><a href=\"{encoder.Encode(link)}\">{encoder.Encode(action!)}</a></p>")}
+                <p style="color:#555">{encoder.Encode(footer)}</p>
+                """,
+        };
+        message.Body = body.ToMessageBody();
+        if (!queue.TryEnqueue(message))
+        {
+            LogQueueFull(logger);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Sends a notice to an existing address that someone tried to register it again (no enumeration on sign-up).</summary>
+    public Task SendAlreadyRegisteredAsync(string email, string signInLink, string resetLink) =>
+        SendAsync(email, "Someone tried to create an account with your address",
+            "An account already exists for this email address, so no new account was created. If it was you, sign in or reset your password.",
+            "Reset your password", resetLink,
+            $"Sign in: {signInLink}. If this was not you, you can ignore this message.");
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The mail queue is full; a message was dropped.")]
+    private static partial void LogQueueFull(ILogger logger);
+}

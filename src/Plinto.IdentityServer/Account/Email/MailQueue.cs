@@ -1,0 +1,42 @@
+using System.Threading.Channels;
+using MimeKit;
+
+namespace Plinto.IdentityServer.Account.Email;
+
+/// <summary>
+/// Messages are handed to a background sender so that a page answers in the same time whether or not it sent
+/// one: "we sent you a link if the account exists" must not be told apart by SMTP latency (no enumeration).
+/// </summary>
+internal sealed class MailQueue
+{
+    private readonly Channel<MimeMessage> channel = Channel.CreateBounded<MimeMessage>(
+        new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+    public bool TryEnqueue(MimeMessage message) => channel.Writer.TryWrite(message);
+
+    public ChannelReader<MimeMessage> Reader => channel.Reader;
+
+    public void Complete() => channel.Writer.TryComplete();
+}
+
+internal sealed partial class MailDispatcher(MailQueue queue, IMailTransport transport, ILogger<MailDispatcher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var message in queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await transport.SendAsync(message, stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // Logged without recipient or body; the person can ask for the message again.
+                LogSendFailed(logger, exception, message.MessageId ?? "-");
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not send message {MessageId}.")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, string messageId);
+}

@@ -1,0 +1,130 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using Plinto.IdentityServer.Account;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Plinto.IdentityServer.Connect;
+
+/// <summary>
+/// The passthrough parts of the token and userinfo endpoints. OpenIddict has already authenticated the client,
+/// validated the grant (code binding, PKCE, redirect URI, single use, refresh rotation) before these run.
+/// </summary>
+internal static class ConnectEndpoints
+{
+    public static IEndpointRouteBuilder MapPlintoConnect(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapPost("/connect/token", ExchangeAsync).DisableAntiforgery();
+        endpoints.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoAsync).DisableAntiforgery();
+        return endpoints;
+    }
+
+    private static async Task<IResult> ExchangeAsync(
+        HttpContext context,
+        UserManager<PlintoUser> users,
+        SignInManager<PlintoUser> signIn,
+        IOpenIddictApplicationManager applications,
+        PlintoPrincipalFactory principals,
+        IOptions<TokenOptions> tokenOptions,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenIddict server request cannot be retrieved.");
+
+        if (request.IsClientCredentialsGrantType())
+        {
+            var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
+                ?? throw new InvalidOperationException("The authenticated client no longer exists.");
+            var principal = await principals.CreateForClientAsync(
+                request.ClientId!, await applications.GetDisplayNameAsync(application, cancellationToken),
+                request.GetScopes(), cancellationToken);
+            return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
+        {
+            return Reject(Errors.UnsupportedGrantType, "This grant type is not supported.");
+        }
+
+        var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var granted = result.Principal ?? throw new InvalidOperationException("The grant principal cannot be retrieved.");
+
+        // The account may have changed since the code or refresh token was issued.
+        var user = await users.FindByIdAsync(granted.GetClaim(Claims.Subject)!);
+        if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+        {
+            return Reject(Errors.InvalidGrant, "The token is no longer valid.");
+        }
+
+        var authenticatedAt = ReadAuthenticationTime(granted);
+        if (request.IsRefreshTokenGrantType() && time.GetUtcNow() - authenticatedAt > tokenOptions.Value.RefreshTokenAbsoluteLifetime)
+        {
+            // RFC 9700 §4.14.2: refresh tokens are bounded in absolute time too; the user must sign in again.
+            return Reject(Errors.InvalidGrant, "The refresh token has reached its maximum lifetime; sign in again.");
+        }
+
+        var refreshed = await principals.CreateForUserAsync(
+            user, granted.GetScopes(), authenticatedAt, ReadAuthenticationMethods(granted), cancellationToken);
+        refreshed.SetAuthorizationId(granted.GetAuthorizationId());
+        return Results.SignIn(refreshed, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static async Task<IResult> UserInfoAsync(HttpContext context, UserManager<PlintoUser> users)
+    {
+        var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var user = result.Principal?.GetClaim(Claims.Subject) is { } subject ? await users.FindByIdAsync(subject) : null;
+        if (user is null)
+        {
+            // RFC 6750 §3.1: the token no longer designates anyone.
+            return Results.Challenge(
+                new AuthenticationProperties(new Dictionary<string, string?>
+                {
+                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The account behind this token no longer exists.",
+                }),
+                [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        return Results.Ok(PlintoPrincipalFactory.CreateUserInfo(user, result.Principal!.GetScopes()));
+    }
+
+    internal static DateTimeOffset ReadAuthenticationTime(ClaimsPrincipal principal) =>
+        long.TryParse(principal.GetClaim(Claims.AuthenticationTime), out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : DateTimeOffset.MinValue;
+
+    internal static ImmutableArray<string> ReadAuthenticationMethods(ClaimsPrincipal principal)
+    {
+        var methods = ImmutableArray.CreateBuilder<string>();
+        foreach (var claim in principal.FindAll(Claims.AuthenticationMethodReference))
+        {
+            if (claim.ValueType == JsonClaimValueTypes.JsonArray)
+            {
+                methods.AddRange(JsonSerializer.Deserialize<string[]>(claim.Value) ?? []);
+            }
+            else
+            {
+                methods.Add(claim.Value);
+            }
+        }
+
+        return methods.Distinct(StringComparer.Ordinal).ToImmutableArray();
+    }
+
+    private static IResult Reject(string error, string description) => Results.Forbid(
+        new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }),
+        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+}

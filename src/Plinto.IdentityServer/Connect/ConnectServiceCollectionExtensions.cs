@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Options;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Hosting;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Plinto.IdentityServer.Connect;
+
+internal static class ConnectServiceCollectionExtensions
+{
+    public static IHostApplicationBuilder AddPlintoConnect(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenOptions>, ValidateTokenOptions>();
+        services.AddOptions<ClientCatalogOptions>().BindConfiguration(PlintoHostOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClientCatalogOptions>, ValidateClientCatalogOptions>();
+        services.AddScoped<PlintoPrincipalFactory>();
+        services.AddHostedService<ClientCatalogReconciler>();
+
+        // Read once here: OpenIddict's builder needs the values while services are being registered.
+        var host = configuration.GetSection(PlintoHostOptions.Section).Get<PlintoHostOptions>() ?? new PlintoHostOptions();
+        var tokens = configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
+        var keys = configuration.GetSection(KeyOptions.Section).Get<KeyOptions>() ?? new KeyOptions();
+        var keyFolder = Path.Combine(host.ResolveDataDirectory(builder.Environment), "keys");
+        var declaredScopes = configuration.GetSection(PlintoHostOptions.Section).Get<ClientCatalogOptions>()?.Scopes ?? [];
+
+        services.AddOpenIddict()
+            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<PlintoDbContext>())
+            .AddServer(options =>
+            {
+                if (host.Issuer is not null)
+                {
+                    options.SetIssuer(host.Issuer);
+                }
+
+                options.SetAuthorizationEndpointUris("connect/authorize")
+                    .SetTokenEndpointUris("connect/token")
+                    .SetUserInfoEndpointUris("connect/userinfo")
+                    .SetEndSessionEndpointUris("connect/endsession")
+                    .SetIntrospectionEndpointUris("connect/introspect")
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetJsonWebKeySetEndpointUris(".well-known/jwks");
+
+                // Code flow only: no implicit, hybrid or password grant (RFC 9700 §2.1.2, §2.4).
+                options.AllowAuthorizationCodeFlow()
+                    .AllowRefreshTokenFlow()
+                    .AllowClientCredentialsFlow();
+
+                // RFC 7636 §4.2 / RFC 9700 §2.1.1: only S256; "plain" is refused outright.
+                options.Configure(o => o.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
+
+                options.RegisterScopes([.. ValidateClientCatalogOptions.StandardScopes, .. declaredScopes.Select(s => s.Name!)]);
+                options.RegisterClaims(
+                    Claims.Subject, Claims.Name, Claims.GivenName, Claims.FamilyName, Claims.PreferredUsername,
+                    Claims.Email, Claims.EmailVerified, Claims.AuthenticationTime, Claims.AuthenticationMethodReference);
+
+                options.SetAccessTokenLifetime(tokens.AccessTokenLifetime)
+                    .SetIdentityTokenLifetime(tokens.IdentityTokenLifetime)
+                    .SetAuthorizationCodeLifetime(tokens.AuthorizationCodeLifetime)
+                    .SetRefreshTokenLifetime(tokens.RefreshTokenLifetime)
+                    .SetRefreshTokenReuseLeeway(tokens.RefreshTokenReuseLeeway);
+
+                foreach (var key in KeyLoader.Load(keys.SigningKeyFiles, "Plinto:Keys:SigningKeyFiles", Path.Combine(keyFolder, "signing.pem")))
+                {
+                    options.AddSigningKey(key);
+                }
+
+                foreach (var key in KeyLoader.Load(keys.EncryptionKeyFiles, "Plinto:Keys:EncryptionKeyFiles", Path.Combine(keyFolder, "encryption.pem")))
+                {
+                    options.AddEncryptionKey(key);
+                }
+
+                if (!tokens.EncryptAccessTokens)
+                {
+                    // Resource servers validate access tokens with the JWKS alone.
+                    options.DisableAccessTokenEncryption();
+                }
+
+                var aspNetCore = options.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    // Errors that cannot be returned to the client (bad redirect_uri...) reach our pages,
+                    // which render them as a page with a way back instead of a bare text response.
+                    .EnableErrorPassthrough();
+                if (!host.RequireHttps)
+                {
+                    aspNetCore.DisableTransportSecurityRequirement();
+                }
+            });
+
+        return builder;
+    }
+}
+
+internal sealed class ValidateTokenOptions : IValidateOptions<TokenOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TokenOptions options)
+    {
+        var failures = new List<string>();
+        Positive(options.AccessTokenLifetime, nameof(options.AccessTokenLifetime));
+        Positive(options.IdentityTokenLifetime, nameof(options.IdentityTokenLifetime));
+        Positive(options.AuthorizationCodeLifetime, nameof(options.AuthorizationCodeLifetime));
+        Positive(options.RefreshTokenLifetime, nameof(options.RefreshTokenLifetime));
+        Positive(options.RefreshTokenAbsoluteLifetime, nameof(options.RefreshTokenAbsoluteLifetime));
+        if (options.AuthorizationCodeLifetime > TimeSpan.FromMinutes(10))
+        {
+            // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
+            failures.Add("Plinto:Tokens:AuthorizationCodeLifetime must be at most 10 minutes (RFC 6749 §4.1.2).");
+        }
+
+        if (options.RefreshTokenReuseLeeway < TimeSpan.Zero)
+        {
+            failures.Add("Plinto:Tokens:RefreshTokenReuseLeeway cannot be negative.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Positive(TimeSpan value, string key)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                failures.Add($"Plinto:Tokens:{key} must be a positive duration (hh:mm:ss).");
+            }
+        }
+    }
+}

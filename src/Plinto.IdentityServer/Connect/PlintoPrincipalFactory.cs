@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+using Plinto.IdentityServer.Account;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Plinto.IdentityServer.Connect;
+
+/// <summary>
+/// Builds the principals OpenIddict turns into tokens, and decides which claim goes into which token.
+/// Access tokens stay small (subject, scopes, audiences); profile and e-mail claims go to the ID token and to
+/// userinfo only when the matching scope was granted (OIDC Core §5.4).
+/// </summary>
+internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpenIddictScopeManager scopeManager)
+{
+    public const string AuthenticationType = "plinto";
+
+    /// <summary>Principal for a user, carrying forward when and how they authenticated.</summary>
+    public async Task<ClaimsPrincipal> CreateForUserAsync(
+        PlintoUser user, ImmutableArray<string> scopes, DateTimeOffset authenticatedAt, IReadOnlyCollection<string> methods,
+        CancellationToken cancellationToken)
+    {
+        var identity = new ClaimsIdentity(AuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, await users.GetUserIdAsync(user));
+        AddProfileClaims(identity, user, scopes);
+
+        // OIDC Core §2: auth_time in seconds since the epoch; amr as a JSON array (RFC 8176 values).
+        identity.SetClaim(Claims.AuthenticationTime, authenticatedAt.ToUnixTimeSeconds());
+        if (methods.Count > 0)
+        {
+            identity.SetClaims(Claims.AuthenticationMethodReference, JsonSerializer.SerializeToElement(methods));
+        }
+
+        identity.SetScopes(scopes);
+        identity.SetResources(await ToListAsync(scopeManager.ListResourcesAsync(scopes, cancellationToken)));
+        identity.SetDestinations(GetDestinations);
+        return new ClaimsPrincipal(identity);
+    }
+
+    /// <summary>Principal for a client acting on its own behalf (client_credentials): the subject is the client.</summary>
+    public async Task<ClaimsPrincipal> CreateForClientAsync(
+        string clientId, string? displayName, ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    {
+        var identity = new ClaimsIdentity(AuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, clientId);
+        identity.SetClaim(Claims.Name, displayName ?? clientId);
+        identity.SetScopes(scopes);
+        identity.SetResources(await ToListAsync(scopeManager.ListResourcesAsync(scopes, cancellationToken)));
+        identity.SetDestinations(static claim => claim.Type == Claims.Name ? [] : [Destinations.AccessToken]);
+        return new ClaimsPrincipal(identity);
+    }
+
+    /// <summary>The userinfo response for the granted scopes (OIDC Core §5.3.2).</summary>
+    public static Dictionary<string, object> CreateUserInfo(PlintoUser user, ImmutableArray<string> scopes)
+    {
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal) { [Claims.Subject] = user.Id };
+        if (scopes.Contains(Scopes.Profile))
+        {
+            AddIfPresent(claims, Claims.Name, user.Name);
+            AddIfPresent(claims, Claims.GivenName, user.GivenName);
+            AddIfPresent(claims, Claims.FamilyName, user.FamilyName);
+            AddIfPresent(claims, Claims.PreferredUsername, user.UserName);
+        }
+
+        if (scopes.Contains(Scopes.Email) && user.Email is not null)
+        {
+            claims[Claims.Email] = user.Email;
+            claims[Claims.EmailVerified] = user.EmailConfirmed;
+        }
+
+        return claims;
+    }
+
+    private static void AddProfileClaims(ClaimsIdentity identity, PlintoUser user, ImmutableArray<string> scopes)
+    {
+        foreach (var (type, value) in CreateUserInfo(user, scopes))
+        {
+            switch (value)
+            {
+                case bool flag:
+                    identity.SetClaim(type, flag);
+                    break;
+                case string text when type != Claims.Subject:
+                    identity.SetClaim(type, text);
+                    break;
+            }
+        }
+    }
+
+    private static IEnumerable<string> GetDestinations(Claim claim) => claim.Type switch
+    {
+        Claims.Subject => [Destinations.AccessToken, Destinations.IdentityToken],
+        Claims.AuthenticationTime or Claims.AuthenticationMethodReference => [Destinations.IdentityToken],
+        Claims.Name or Claims.GivenName or Claims.FamilyName or Claims.PreferredUsername
+            or Claims.Email or Claims.EmailVerified => [Destinations.IdentityToken],
+        // Anything else (including OpenIddict's private claims, which it handles itself) stays out of tokens.
+        _ => [],
+    };
+
+    private static void AddIfPresent(Dictionary<string, object> claims, string type, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            claims[type] = value;
+        }
+    }
+
+    private static async Task<List<string>> ToListAsync(IAsyncEnumerable<string> source)
+    {
+        var list = new List<string>();
+        await foreach (var item in source)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Plinto.IdentityServer.Hosting;
+
+namespace Plinto.IdentityServer.Data;
+
+internal static class DataServiceCollectionExtensions
+{
+    public static IHostApplicationBuilder AddPlintoData(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        builder.Services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.Section)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, ValidateDatabaseOptions>();
+
+        MigrationsAssemblies.RegisterResolver();
+        builder.Services.AddDbContext<PlintoDbContext>((services, options) =>
+        {
+            var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            options.UsePlintoDatabase(database.Provider, ResolveConnectionString(services, database));
+        });
+
+        // Several nodes share one key ring (cookies, antiforgery, email tokens) through the database.
+        builder.Services.AddDataProtection()
+            .SetApplicationName("Plinto.IdentityServer")
+            .PersistKeysToDbContext<PlintoDbContext>();
+
+        // First of all hosted services: the data protection key ring, the catalog reconciliation and the
+        // scheduler all read tables that the migrations create.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseMigrationService>());
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseReadyHealthCheck>("database", tags: [DatabaseReadyHealthCheck.ReadyTag]);
+        return builder;
+    }
+
+    private static string ResolveConnectionString(IServiceProvider services, DatabaseOptions database)
+    {
+        if (!string.IsNullOrWhiteSpace(database.ConnectionString))
+        {
+            return database.ConnectionString;
+        }
+
+        // Validation guarantees that only SQLite gets here: the embedded default lives in the data folder.
+        var host = services.GetRequiredService<IOptions<PlintoHostOptions>>().Value;
+        var folder = host.ResolveDataDirectory(services.GetRequiredService<IHostEnvironment>());
+        return $"Data Source={Path.Combine(folder, "plinto.db")}";
+    }
+
+    /// <summary>Applies pending migrations; EF Core takes a database lock so concurrent nodes wait for each other.</summary>
+    public static async Task MigratePlintoDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        await using var scope = services.CreateAsyncScope();
+        var database = scope.ServiceProvider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        MigrationsAssemblies.EnsureAvailable(database.Provider);
+
+        var context = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+        await context.Database.MigrateAsync(cancellationToken);
+        if (database.Provider == DatabaseProvider.Sqlite)
+        {
+            // WAL lets readers proceed while a writer commits; the mode is stored in the file.
+            await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+    }
+}
+
+internal sealed class ValidateDatabaseOptions : IValidateOptions<DatabaseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
+    {
+        if (!Enum.IsDefined(options.Provider))
+        {
+            return ValidateOptionsResult.Fail(
+                $"Plinto:Database:Provider '{options.Provider}' is not supported; use Sqlite, PostgreSql or SqlServer.");
+        }
+
+        if (options.Provider != DatabaseProvider.Sqlite && string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            return ValidateOptionsResult.Fail(
+                $"Plinto:Database:ConnectionString is required when Plinto:Database:Provider is {options.Provider}.");
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}
+
+internal sealed class DatabaseMigrationService(IServiceProvider services, IOptions<DatabaseOptions> options) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        options.Value.MigrateOnStart ? services.MigratePlintoDatabaseAsync(cancellationToken) : Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,115 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Plinto.IdentityServer.Data;
+
+namespace Plinto.IdentityServer.Hosting;
+
+internal static class HostingServiceCollectionExtensions
+{
+    /// <summary>Form and body limits: generous for any real sign-in or token request, small for abuse.</summary>
+    public const int MaxFormValueLength = 16 * 1024;
+    public const long MaxRequestBodySize = 1024 * 1024;
+
+    public static IHostApplicationBuilder AddPlintoHosting(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<PlintoHostOptions>().BindConfiguration(PlintoHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section);
+        services.AddSingleton(TimeProvider.System);
+
+        services.Configure<FormOptions>(o =>
+        {
+            o.ValueLengthLimit = MaxFormValueLength;
+            o.ValueCountLimit = 256;
+            o.KeyLengthLimit = 256;
+            o.MultipartBodyLengthLimit = MaxRequestBodySize;
+        });
+        services.Configure<KestrelServerOptions>(o =>
+        {
+            o.Limits.MaxRequestBodySize = MaxRequestBodySize;
+            o.AddServerHeader = false;
+        });
+
+        var requireHttps = PlintoCookies.RequireHttps(builder.Configuration);
+        services.AddAntiforgery(o =>
+        {
+            PlintoCookies.Apply(o.Cookie, "plinto.antiforgery", requireHttps);
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.AddRazorPages();
+        services.AddRequestLocalization(o =>
+        {
+            // English first; a translation adds its culture here and its resource file.
+            o.SetDefaultCulture("en").AddSupportedCultures("en").AddSupportedUICultures("en");
+            o.RequestCultureProviders.Insert(0, new UiLocalesRequestCultureProvider());
+        });
+        services.AddRouting(o => o.LowercaseUrls = true);
+        services.AddHealthChecks();
+        return builder;
+    }
+
+    public static WebApplication UsePlintoHosting(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var forwarded = app.Configuration.GetSection(ForwardedHeadersSettings.Section).Get<ForwardedHeadersSettings>();
+        if (forwarded?.Enabled == true)
+        {
+            var options = new ForwardedHeadersOptions
+            {
+                ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost,
+            };
+            foreach (var network in forwarded.KnownNetworks)
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+
+            app.UseForwardedHeaders(options);
+        }
+
+        // Never a developer exception page: no stack trace reaches a browser, in any environment.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandlingPath = "/error",
+            StatusCodeSelector = exception => exception switch
+            {
+                Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
+                InvalidDataException => StatusCodes.Status400BadRequest,
+                _ => StatusCodes.Status500InternalServerError,
+            },
+        });
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseStaticFiles();
+        app.UseRequestLocalization();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapPlintoHealth(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(DatabaseReadyHealthCheck.ReadyTag),
+        });
+        return endpoints;
+    }
+}
+
+/// <summary>Bound to <c>Plinto:ForwardedHeaders</c>: trust X-Forwarded-* from these networks only.</summary>
+internal sealed class ForwardedHeadersSettings
+{
+    public const string Section = "Plinto:ForwardedHeaders";
+
+    public bool Enabled { get; set; }
+
+    /// <summary>CIDR ranges of the proxies (for example 10.0.0.0/8); loopback is always trusted.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+}

@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Plinto.IdentityServer.Hosting;
+
+/// <summary>Top-level settings under <c>Plinto:</c> that are not owned by one feature.</summary>
+internal sealed class PlintoHostOptions
+{
+    public const string Section = "Plinto";
+
+    /// <summary>Public issuer URL when Plinto runs behind a proxy; null means the request origin.</summary>
+    public Uri? Issuer { get; set; }
+
+    /// <summary>
+    /// Refuse plain HTTP for the protocol endpoints (OAuth 2.1 §1.5). Off only for local development
+    /// on http://localhost; behind a TLS-terminating proxy keep it on and forward the scheme.
+    /// </summary>
+    public bool RequireHttps { get; set; } = true;
+
+    /// <summary>Folder for the embedded database, development keys and the development mail drop.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+}
+
+internal static class PlintoHostOptionsExtensions
+{
+    public static string ResolveDataDirectory(this PlintoHostOptions options, IHostEnvironment environment)
+    {
+        var path = Path.IsPathRooted(options.DataDirectory)
+            ? options.DataDirectory
+            : Path.Combine(environment.ContentRootPath, options.DataDirectory);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}

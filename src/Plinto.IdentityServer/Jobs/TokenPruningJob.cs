@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using Quartz;
+
+namespace Plinto.IdentityServer.Jobs;
+
+/// <summary>
+/// Deletes tokens and authorizations that can no longer be used (expired, redeemed, revoked or invalid) once they
+/// are older than the retention. OpenIddict's managers decide what is prunable; OpenIddict.Quartz is not used.
+/// </summary>
+[DisallowConcurrentExecution]
+internal sealed partial class TokenPruningJob(
+    IOpenIddictTokenManager tokens,
+    IOpenIddictAuthorizationManager authorizations,
+    IOptions<JobsOptions> options,
+    TimeProvider time,
+    ILogger<TokenPruningJob> logger) : IJob
+{
+    public static readonly JobKey Key = new("token-pruning", "plinto");
+
+    public async Task Execute(IJobExecutionContext context)
+    {
+        var result = await PruneAsync(context.CancellationToken);
+        context.Result = result;
+    }
+
+    public async Task<PruneResult> PruneAsync(CancellationToken cancellationToken)
+    {
+        var threshold = time.GetUtcNow() - options.Value.TokenPruningRetention;
+        var prunedTokens = await tokens.PruneAsync(threshold, cancellationToken);
+        var prunedAuthorizations = await authorizations.PruneAsync(threshold, cancellationToken);
+        LogPruned(logger, prunedTokens, prunedAuthorizations, threshold);
+        return new PruneResult(prunedTokens, prunedAuthorizations);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Tokens} tokens and {Authorizations} authorizations created before {Threshold}.")]
+    private static partial void LogPruned(ILogger logger, long tokens, long authorizations, DateTimeOffset threshold);
+}
+
+internal sealed record PruneResult(long Tokens, long Authorizations);

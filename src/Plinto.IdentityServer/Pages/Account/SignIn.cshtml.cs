@@ -1,0 +1,88 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Plinto.IdentityServer.Account;
+
+namespace Plinto.IdentityServer.Pages.Account;
+
+internal sealed class SignInModel(
+    SignInManager<PlintoUser> signInManager,
+    UserManager<PlintoUser> users,
+    PasswordTimingEqualizer timing) : PageModel
+{
+    public const string FailureMessage = "Email or password is incorrect.";
+
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public bool ShowConfirmationHint { get; private set; }
+
+    public sealed class InputModel
+    {
+        [Required(ErrorMessage = "Enter your email address.")]
+        [EmailAddress(ErrorMessage = "Enter a valid email address.")]
+        [Display(Name = "Email")]
+        public string Email { get; set; } = string.Empty;
+
+        [Required(ErrorMessage = "Enter your password.")]
+        [DataType(DataType.Password)]
+        [Display(Name = "Password")]
+        public string Password { get; set; } = string.Empty;
+
+        [Display(Name = "Keep me signed in")]
+        public bool RememberMe { get; set; }
+    }
+
+    public void OnGet()
+    {
+        // OIDC Core §3.1.2.1 login_hint: prefill, never trust.
+        Input.Email = AccountLinks.ReadAuthorizationParameter(ReturnUrl, "login_hint") ?? string.Empty;
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        var user = await users.FindByEmailAsync(Input.Email);
+        if (user is null)
+        {
+            timing.SpendPasswordCheck(Input.Password);
+            return Fail();
+        }
+
+        var result = await signInManager.PasswordSignInAsync(user, Input.Password, Input.RememberMe, lockoutOnFailure: true);
+        if (result.Succeeded)
+        {
+            return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
+        }
+
+        if (result.IsNotAllowed)
+        {
+            // Only reachable with the right password, so it tells nothing to someone guessing.
+            ShowConfirmationHint = true;
+            ModelState.AddModelError(string.Empty, "Confirm your email address before signing in: use the link we sent you.");
+            return Page();
+        }
+
+        if (result.IsLockedOut)
+        {
+            // Identity stops before hashing for a locked account: spend the same time, say the same thing.
+            timing.SpendPasswordCheck(Input.Password);
+        }
+
+        return Fail();
+    }
+
+    private PageResult Fail()
+    {
+        ModelState.AddModelError(string.Empty, FailureMessage);
+        return Page();
+    }
+}

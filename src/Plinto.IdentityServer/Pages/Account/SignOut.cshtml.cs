@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Plinto.IdentityServer.Account;
+
+namespace Plinto.IdentityServer.Pages.Account;
+
+internal sealed class SignOutModel(SignInManager<PlintoUser> signInManager) : PageModel
+{
+    public bool SignedOut { get; private set; }
+
+    // GET only asks: signing out on GET would let any site sign people out with an <img> tag.
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        await signInManager.SignOutAsync();
+        SignedOut = true;
+        return Page();
+    }
+}

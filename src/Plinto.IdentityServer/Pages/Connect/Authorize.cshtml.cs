@@ -1,0 +1,184 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Connect;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Plinto.IdentityServer.Pages.Connect;
+
+/// <summary>
+/// The authorization endpoint after OpenIddict validated the request (client, redirect_uri exact match, PKCE,
+/// response type). Decides between: sign in first, ask for consent, or issue the code (OIDC Core §3.1.2).
+/// Clients may POST authorization requests (OIDC Core §3.1.2.1), so the page does not demand an antiforgery
+/// token in general; a consent decision is only accepted with a valid one.
+/// </summary>
+[IgnoreAntiforgeryToken]
+internal sealed class AuthorizeModel(
+    IOpenIddictApplicationManager applications,
+    IOpenIddictAuthorizationManager authorizations,
+    IOpenIddictScopeManager scopes,
+    UserManager<PlintoUser> users,
+    SignInManager<PlintoUser> signInManager,
+    PlintoPrincipalFactory principals,
+    IAntiforgery antiforgery,
+    TimeProvider time) : PageModel
+{
+    public string ClientName { get; private set; } = string.Empty;
+
+    public IReadOnlyList<string> ScopeDescriptions { get; private set; } = [];
+
+    public IReadOnlyList<KeyValuePair<string, string>> Fields { get; private set; } = [];
+
+    public string? Error { get; private set; }
+
+    public string? ErrorDescription { get; private set; }
+
+    public Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) => HandleAsync(decision: null, cancellationToken);
+
+    public Task<IActionResult> OnPostAsync(CancellationToken cancellationToken) =>
+        HandleAsync(Request.HasFormContentType ? Request.Form[AuthorizationRequestParameters.DecisionField].ToString() : null, cancellationToken);
+
+    private async Task<IActionResult> HandleAsync(string? decision, CancellationToken cancellationToken)
+    {
+        // Errors OpenIddict cannot send back to the client (unknown client, unregistered redirect_uri): a page, never a redirect.
+        if (HttpContext.GetOpenIddictServerResponse() is { Error: not null } failure)
+        {
+            return ShowError(failure.Error, failure.ErrorDescription);
+        }
+
+        var request = HttpContext.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+
+        var session = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        var user = session.Succeeded ? await users.GetUserAsync(session.Principal!) : null;
+        if (user is null || MustReauthenticate(request, session.Properties))
+        {
+            // OIDC Core §3.1.2.1: prompt=none must never show UI.
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Reject(Errors.LoginRequired, "The user is not signed in.");
+            }
+
+            var returnUrl = AuthorizationRequestParameters.ToUrl(
+                Request.PathBase + Request.Path, AuthorizationRequestParameters.Flatten(request, forReauthentication: true));
+            return Challenge(new AuthenticationProperties { RedirectUri = returnUrl }, IdentityConstants.ApplicationScheme);
+        }
+
+        var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
+            ?? throw new InvalidOperationException("The client was validated but cannot be found.");
+        var applicationId = await applications.GetIdAsync(application, cancellationToken);
+        var subject = await users.GetUserIdAsync(user);
+        var remembered = new List<object>();
+        await foreach (var authorization in authorizations.FindAsync(
+            subject, applicationId!, Statuses.Valid, AuthorizationTypes.Permanent, request.GetScopes(), cancellationToken))
+        {
+            remembered.Add(authorization);
+        }
+
+        if (!string.IsNullOrEmpty(decision))
+        {
+            if (!await antiforgery.IsRequestValidAsync(HttpContext))
+            {
+                return ShowError(Errors.InvalidRequest, "The consent form has expired. Go back to the application and try again.");
+            }
+
+            return decision == "accept"
+                ? await IssueAsync(request, user, session, applicationId!, remembered: null, cancellationToken)
+                : Reject(Errors.AccessDenied, "The user denied the request.");
+        }
+
+        var consentType = await applications.GetConsentTypeAsync(application, cancellationToken);
+        var consented = consentType == ConsentTypes.Implicit
+            || (consentType == ConsentTypes.Explicit && remembered.Count > 0 && !request.HasPromptValue(PromptValues.Consent));
+        if (consented)
+        {
+            return await IssueAsync(request, user, session, applicationId!, remembered.LastOrDefault(), cancellationToken);
+        }
+
+        if (request.HasPromptValue(PromptValues.None))
+        {
+            return Reject(Errors.ConsentRequired, "The user has not granted this application access yet.");
+        }
+
+        ClientName = await applications.GetLocalizedDisplayNameAsync(application, cancellationToken) ?? request.ClientId!;
+        ScopeDescriptions = await DescribeScopesAsync(request, cancellationToken);
+        Fields = AuthorizationRequestParameters.Flatten(request);
+        return Page();
+    }
+
+    private bool MustReauthenticate(OpenIddictRequest request, AuthenticationProperties? properties)
+    {
+        if (request.HasPromptValue(PromptValues.Login))
+        {
+            return true;
+        }
+
+        // OIDC Core §3.1.2.1 max_age: re-authenticate when the last authentication is older than allowed.
+        return request.MaxAge is { } maxAge
+            && (properties?.IssuedUtc is not { } issued || time.GetUtcNow() - issued > TimeSpan.FromSeconds(maxAge));
+    }
+
+    private async Task<IActionResult> IssueAsync(
+        OpenIddictRequest request, PlintoUser user, AuthenticateResult session, string applicationId, object? remembered,
+        CancellationToken cancellationToken)
+    {
+        var principal = await principals.CreateForUserAsync(
+            user, request.GetScopes(), session.Properties?.IssuedUtc ?? time.GetUtcNow(),
+            ConnectEndpoints.ReadAuthenticationMethods(session.Principal!), cancellationToken);
+
+        // A permanent authorization remembers the consent; tokens hang off it so they can be revoked together.
+        remembered ??= await authorizations.CreateAsync(
+            principal, await users.GetUserIdAsync(user), applicationId, AuthorizationTypes.Permanent, principal.GetScopes(), cancellationToken);
+        principal.SetAuthorizationId(await authorizations.GetIdAsync(remembered, cancellationToken));
+
+        if (!await signInManager.CanSignInAsync(user))
+        {
+            return Reject(Errors.AccessDenied, "This account cannot sign in.");
+        }
+
+        return SignIn(principal, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private async Task<IReadOnlyList<string>> DescribeScopesAsync(OpenIddictRequest request, CancellationToken cancellationToken)
+    {
+        var descriptions = new List<string>();
+        foreach (var scope in request.GetScopes())
+        {
+            descriptions.Add(scope switch
+            {
+                Scopes.OpenId => "Know who you are",
+                Scopes.Profile => "See your name",
+                Scopes.Email => "See your email address",
+                Scopes.OfflineAccess => "Stay connected when you are not using it",
+                _ => await scopes.FindByNameAsync(scope, cancellationToken) is { } entity
+                    ? await scopes.GetLocalizedDisplayNameAsync(entity, cancellationToken) ?? scope
+                    : scope,
+            });
+        }
+
+        return descriptions;
+    }
+
+    private PageResult ShowError(string error, string? description)
+    {
+        Error = error;
+        ErrorDescription = description;
+        Response.StatusCode = StatusCodes.Status400BadRequest;
+        return Page();
+    }
+
+    private ForbidResult Reject(string error, string description) => Forbid(
+        new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }),
+        OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+}

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Connect;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Plinto.IdentityServer.Pages.Connect;
+
+/// <summary>
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2-3). OpenIddict has already checked that
+/// post_logout_redirect_uri is registered for the client. With an id_token_hint for the current session the
+/// sign-out happens at once; without one the person confirms, so a third-party page cannot sign them out.
+/// </summary>
+[IgnoreAntiforgeryToken]
+internal sealed class EndSessionModel(SignInManager<PlintoUser> signInManager, IAntiforgery antiforgery) : PageModel
+{
+    public IReadOnlyList<KeyValuePair<string, string>> Fields { get; private set; } = [];
+
+    public string? Error { get; private set; }
+
+    public string? ErrorDescription { get; private set; }
+
+    public Task<IActionResult> OnGetAsync() => HandleAsync(confirmed: false);
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        var confirmed = Request.HasFormContentType
+            && Request.Form[AuthorizationRequestParameters.DecisionField] == "signout"
+            && await antiforgery.IsRequestValidAsync(HttpContext);
+        return await HandleAsync(confirmed);
+    }
+
+    private async Task<IActionResult> HandleAsync(bool confirmed)
+    {
+        if (HttpContext.GetOpenIddictServerResponse() is { Error: not null } failure)
+        {
+            Error = failure.Error;
+            ErrorDescription = failure.ErrorDescription;
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
+        var request = HttpContext.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+        var session = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        var sessionSubject = session.Succeeded ? signInManager.UserManager.GetUserId(session.Principal!) : null;
+
+        var hintSubject = request.IdTokenHint is null
+            ? null
+            : (await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal?.GetClaim(Claims.Subject);
+
+        // Nothing to end, or the client proved it knows this very session: no question to ask.
+        if (confirmed || sessionSubject is null || (hintSubject is not null && hintSubject == sessionSubject))
+        {
+            await signInManager.SignOutAsync();
+            return SignOut(new AuthenticationProperties { RedirectUri = "/account/signed-out" },
+                OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        Fields = AuthorizationRequestParameters.Flatten(request);
+        return Page();
+    }
+}

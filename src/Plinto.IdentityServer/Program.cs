@@ -1,0 +1,37 @@
+using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Connect;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Hosting;
+using Plinto.IdentityServer.Jobs;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddPlintoHosting();
+builder.AddPlintoData();
+builder.AddPlintoAccount();
+builder.AddPlintoConnect();
+builder.AddPlintoJobs();
+
+var app = builder.Build();
+
+// `Plinto.IdentityServer migrate`: apply the migrations and exit (deployment jobs, MigrateOnStart=false).
+if (args is ["migrate", ..])
+{
+    await app.Services.MigratePlintoDatabaseAsync(CancellationToken.None);
+    return;
+}
+
+app.UsePlintoHosting();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapPlintoHealth();
+app.MapPlintoConnect();
+app.MapRazorPages();
+
+await app.RunAsync();
+
+/// <summary>Entry point; public so that the integration tests can host it.</summary>
+public partial class Program;
