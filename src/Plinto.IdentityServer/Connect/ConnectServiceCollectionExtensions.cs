@@ -84,9 +84,9 @@ internal static class ConnectServiceCollectionExtensions
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
-                    // Errors that cannot be returned to the client (bad redirect_uri...) reach our pages,
-                    // which render them as a page with a way back instead of a bare text response.
-                    .EnableErrorPassthrough();
+                    // Errors that cannot be returned to the client (unknown client, unregistered redirect_uri)
+                    // become a bare status code that the status code pages render as our error page.
+                    .EnableStatusCodePagesIntegration();
                 if (!host.RequireHttps)
                 {
                     aspNetCore.DisableTransportSecurityRequirement();

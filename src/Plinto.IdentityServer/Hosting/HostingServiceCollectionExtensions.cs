@@ -85,6 +85,7 @@ internal static class HostingServiceCollectionExtensions
             app.UseHsts();
         }
 
+        app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseStaticFiles();
         app.UseRequestLocalization();

@@ -42,7 +42,23 @@ internal static class JobsServiceCollectionExtensions
                     .WithCronSchedule(options.TokenPruningSchedule, cron => cron.WithMisfireHandlingInstructionDoNothing()));
             }
         });
+        builder.Services.AddHostedService<QuartzLoggingBinding>();
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return builder;
     }
+}
+
+/// <summary>
+/// Quartz logs through a process-wide static provider that it binds lazily; when a process hosts Plinto more
+/// than once (tests, or a restart inside one process) it would keep the first, disposed, logger factory.
+/// Hosted services are constructed in registration order before any starts, so this one, registered just
+/// before Quartz's, binds the current host's logger factory before Quartz's scheduler factory is built.
+/// </summary>
+internal sealed class QuartzLoggingBinding : IHostedService
+{
+    public QuartzLoggingBinding(ILoggerFactory loggerFactory) => Quartz.Logging.LogContext.SetCurrentLogProvider(loggerFactory);
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

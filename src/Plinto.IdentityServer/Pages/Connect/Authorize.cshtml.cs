@@ -36,10 +36,6 @@ internal sealed class AuthorizeModel(
 
     public IReadOnlyList<KeyValuePair<string, string>> Fields { get; private set; } = [];
 
-    public string? Error { get; private set; }
-
-    public string? ErrorDescription { get; private set; }
-
     public Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) => HandleAsync(decision: null, cancellationToken);
 
     public Task<IActionResult> OnPostAsync(CancellationToken cancellationToken) =>
@@ -47,12 +43,6 @@ internal sealed class AuthorizeModel(
 
     private async Task<IActionResult> HandleAsync(string? decision, CancellationToken cancellationToken)
     {
-        // Errors OpenIddict cannot send back to the client (unknown client, unregistered redirect_uri): a page, never a redirect.
-        if (HttpContext.GetOpenIddictServerResponse() is { Error: not null } failure)
-        {
-            return ShowError(failure.Error, failure.ErrorDescription);
-        }
-
         var request = HttpContext.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
 
@@ -86,7 +76,8 @@ internal sealed class AuthorizeModel(
         {
             if (!await antiforgery.IsRequestValidAsync(HttpContext))
             {
-                return ShowError(Errors.InvalidRequest, "The consent form has expired. Go back to the application and try again.");
+                // Not sent to the client: a forged decision must not even produce an error redirect.
+                return BadRequest();
             }
 
             return decision == "accept"
@@ -164,14 +155,6 @@ internal sealed class AuthorizeModel(
         }
 
         return descriptions;
-    }
-
-    private PageResult ShowError(string error, string? description)
-    {
-        Error = error;
-        ErrorDescription = description;
-        Response.StatusCode = StatusCodes.Status400BadRequest;
-        return Page();
     }
 
     private ForbidResult Reject(string error, string description) => Forbid(

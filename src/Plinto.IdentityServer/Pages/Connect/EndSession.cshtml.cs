@@ -22,10 +22,6 @@ internal sealed class EndSessionModel(SignInManager<PlintoUser> signInManager, I
 {
     public IReadOnlyList<KeyValuePair<string, string>> Fields { get; private set; } = [];
 
-    public string? Error { get; private set; }
-
-    public string? ErrorDescription { get; private set; }
-
     public Task<IActionResult> OnGetAsync() => HandleAsync(confirmed: false);
 
     public async Task<IActionResult> OnPostAsync()
@@ -38,14 +34,6 @@ internal sealed class EndSessionModel(SignInManager<PlintoUser> signInManager, I
 
     private async Task<IActionResult> HandleAsync(bool confirmed)
     {
-        if (HttpContext.GetOpenIddictServerResponse() is { Error: not null } failure)
-        {
-            Error = failure.Error;
-            ErrorDescription = failure.ErrorDescription;
-            Response.StatusCode = StatusCodes.Status400BadRequest;
-            return Page();
-        }
-
         var request = HttpContext.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
         var session = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Plinto build script.
+#   ./build.sh test    install what is missing, start a throwaway PostgreSQL on a free loopback port,
+#                      run the whole test suite (SQLite, PostgreSQL, Chromium), stop PostgreSQL and print
+#                      "N passed, N failed". Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+install_missing() {
+  local missing=()
+  compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v dotnet >/dev/null || { echo "The .NET SDK 10 is required (https://dot.net)." >&2; exit 1; }
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    log "Installing ${missing[*]} with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Missing Debian packages: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+free_port() {
+  local port
+  for port in $(seq 55432 55532); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  echo "No free port for PostgreSQL between 55432 and 55532." >&2; exit 1
+}
+
+PG_WORK=""
+PG_BIN=""
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  PG_WORK=$(mktemp -d /tmp/plinto-pg.XXXXXX)
+  [ "$(id -u)" -eq 0 ] && chown postgres "$PG_WORK"
+  local port; port=$(free_port)
+  log "Starting a throwaway PostgreSQL on 127.0.0.1:$port"
+  as_postgres "$PG_BIN/initdb" -D "$PG_WORK/data" -U plinto --auth=trust -E UTF8 --no-locale >/dev/null
+  # Durability is irrelevant for a test cluster that is deleted afterwards.
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_WORK/data" -l "$PG_WORK/postgres.log" -w -t 60 \
+    -o "-p $port -k $PG_WORK -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null
+  export PLINTO_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=plinto;Database=postgres;Maximum Pool Size=20"
+}
+
+stop_postgres() {
+  if [ -n "$PG_WORK" ] && [ -d "$PG_WORK/data" ]; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_WORK/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_WORK"
+  fi
+}
+
+run_tests() {
+  install_missing
+  start_postgres
+  trap stop_postgres EXIT
+
+  log "Building"
+  dotnet tool restore >/dev/null
+  dotnet build Plinto.IdentityServer.sln -c Release -nologo -v:q
+
+  log "Testing"
+  local results="$ROOT/artifacts/test-results"
+  rm -rf "$results"
+  local status=0
+  dotnet test Plinto.IdentityServer.sln -c Release --no-build -nologo \
+    --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
+
+  local passed=0 failed=0 total=0 p f t trx
+  for trx in "$results"/*.trx; do
+    [ -e "$trx" ] || continue
+    p=$(grep -o '<Counters [^>]*' "$trx" | grep -o ' passed="[0-9]*"' | grep -o '[0-9]*' || echo 0)
+    f=$(grep -o '<Counters [^>]*' "$trx" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*' || echo 0)
+    t=$(grep -o '<Counters [^>]*' "$trx" | grep -o ' total="[0-9]*"' | grep -o '[0-9]*' || echo 0)
+    passed=$((passed + p)); failed=$((failed + f)); total=$((total + t))
+  done
+  # Anything counted but neither passed nor failed (not run, errors, timeouts) is a failure too.
+  local other=$((total - passed - failed))
+  [ "$other" -gt 0 ] && failed=$((failed + other))
+  [ "$total" -eq 0 ] && { echo "No test ran." >&2; status=1; }
+  [ "$failed" -gt 0 ] && status=1
+
+  echo
+  echo "$passed passed, $failed failed"
+  return "$status"
+}
+
+case "${1:-test}" in
+  test) run_tests ;;
+  *) echo "usage: ./build.sh test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,49 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
+using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
+
+namespace Plinto.IdentityServer.Tests.Connect;
+
+/// <summary>Clients and scopes from configuration are reconciled at every start, on the same database.</summary>
+[TestFixtureSource(typeof(TestDatabases), nameof(TestDatabases.All))]
+internal sealed class ClientCatalogReconcilerTests(DatabaseProvider provider)
+{
+    [Test]
+    public async Task Restarting_updates_without_duplicates_and_disables_clients_removed_from_configuration()
+    {
+        // Two hosts, one after the other, on the same database and data folder (same keys).
+        var folder = Directory.CreateTempSubdirectory("plinto-test-").FullName;
+        var connectionString = await TestDatabases.CreateAsync(provider, folder);
+        await using var first = new PlintoFactory(provider, connectionString, folder);
+        var client = first.CreateClient();
+        var issued = await OidcClient.TokenAsync(client, MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = ApiScope });
+        Assert.That(issued.Status, Is.EqualTo(HttpStatusCode.OK));
+        await first.DisposeAsync();
+
+        // Same database, "machine" removed from configuration and the web client renamed.
+        await using var second = new PlintoFactory(provider, connectionString, folder,
+            new Dictionary<string, string?> { ["Plinto:Clients:2"] = null, ["Plinto:Clients:0:DisplayName"] = "Renamed web app" }) { OwnsFolder = true };
+        client = second.CreateClient();
+
+        await using (var scope = second.Services.CreateAsyncScope())
+        {
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            Assert.That(await applications.CountAsync(), Is.EqualTo(3), "no duplicates after a restart");
+            var web = await applications.FindByClientIdAsync(ConfidentialClientId);
+            Assert.That(await applications.GetDisplayNameAsync(web!), Is.EqualTo("Renamed web app"));
+        }
+
+        var refused = await OidcClient.TokenAsync(client, MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = ApiScope });
+        Assert.That(refused.Status, Is.Not.EqualTo(HttpStatusCode.OK));
+        Assert.That(refused.Error, Is.AnyOf("unauthorized_client", "invalid_client"));
+
+        var introspection = await OidcClient.PostFormAsync(client, "/connect/introspect", ConfidentialClientId, ConfidentialSecret,
+            new Dictionary<string, string> { ["token"] = issued.Get("access_token") });
+        Assert.That(introspection.GetProperty("active").GetBoolean(), Is.False, "tokens of a removed client are revoked");
+    }
+}
