@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Plinto.IdentityServer.EndToEndTests.Infrastructure;
+
+/// <summary>
+/// The real host on Kestrel (a browser needs a socket), in Development mode as a new user would run it:
+/// embedded SQLite, the development mail folder and its page, plain HTTP on localhost.
+/// </summary>
+internal sealed class PlintoServer : WebApplicationFactory<Program>
+{
+    public const string ClientId = "e2e-app";
+    public const string ClientName = "End-to-end test app";
+
+    private readonly string folder = Directory.CreateTempSubdirectory("plinto-e2e-").FullName;
+
+    public PlintoServer()
+    {
+        Port = FreePort();
+        ClientPort = FreePort();
+        UseKestrel(options => options.ListenLocalhost(Port));
+    }
+
+    public int Port { get; }
+
+    /// <summary>Where the relying party would live; nothing listens there, the browser test intercepts it.</summary>
+    public int ClientPort { get; }
+
+    public string BaseUrl => $"http://localhost:{Port}";
+
+    public string RedirectUri => $"http://localhost:{ClientPort}/callback";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("Plinto:DataDirectory", folder);
+        builder.UseSetting("Plinto:RequireHttps", "false");
+        builder.UseSetting("Plinto:Database:ConnectionString", $"Data Source={Path.Combine(folder, "plinto.db")}");
+        builder.UseSetting("Plinto:Jobs:Enabled", "false");
+        // Index 1: index 0 is the demo client of appsettings.Development.json.
+        builder.UseSetting("Plinto:Clients:1:ClientId", ClientId);
+        builder.UseSetting("Plinto:Clients:1:DisplayName", ClientName);
+        builder.UseSetting("Plinto:Clients:1:RedirectUris:0", RedirectUri);
+        builder.UseSetting("Plinto:Clients:1:GrantTypes:0", "authorization_code");
+        builder.UseSetting("Plinto:Clients:1:Scopes:0", "openid");
+        builder.UseSetting("Plinto:Clients:1:Scopes:1", "profile");
+        builder.UseSetting("Plinto:Clients:1:Scopes:2", "email");
+        builder.UseSetting("Plinto:Clients:1:ConsentType", "explicit");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left to the OS temp cleaner.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
