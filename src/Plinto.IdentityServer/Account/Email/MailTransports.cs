@@ -39,7 +39,10 @@ internal sealed partial class PickupDirectoryMailTransport(MailDropFolder folder
     {
         var name = $"{time.GetUtcNow():yyyyMMddHHmmssfff}-{Guid.NewGuid():N}.eml";
         var path = Path.Combine(folder.Path, name);
-        await message.WriteToAsync(path, cancellationToken);
+        // Written aside, then renamed: a reader of the folder never sees half a message.
+        var partial = path + ".partial";
+        await message.WriteToAsync(partial, cancellationToken);
+        File.Move(partial, path);
         LogWritten(logger, message.MessageId ?? "-", folder.Path);
     }
 
