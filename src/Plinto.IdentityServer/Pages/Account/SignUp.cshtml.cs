@@ -12,6 +12,7 @@ namespace Plinto.IdentityServer.Pages.Account;
 internal sealed class SignUpModel(
     UserManager<PlintoUser> users,
     AccountEmailSender email,
+    PasswordTimingEqualizer timing,
     TimeProvider time) : PageModel
 {
     [BindProperty]
@@ -101,7 +102,9 @@ internal sealed class SignUpModel(
             }
         }
 
-        // The address has an account already: answer exactly as for a new one, and tell the owner by e-mail.
+        // The address has an account already: answer exactly as for a new one (including the time the password
+        // hash takes on the other path), and tell the owner by e-mail.
+        timing.SpendPasswordCheck(Input.Password);
         await email.SendAlreadyRegisteredAsync(
             Input.Email,
             AccountLinks.Absolute(HttpContext, Url.Page("/Account/SignIn")!),

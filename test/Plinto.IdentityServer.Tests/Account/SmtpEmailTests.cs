@@ -1,0 +1,53 @@
+using System.Text.RegularExpressions;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
+
+namespace Plinto.IdentityServer.Tests.Account;
+
+/// <summary>With an SMTP host configured, account e-mails go out through MailKit over a real SMTP conversation.</summary>
+internal sealed partial class SmtpEmailTests
+{
+    [Test]
+    public async Task The_confirmation_email_is_sent_over_SMTP_and_its_link_confirms_the_address()
+    {
+        await using var smtp = new SmtpSink();
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?>
+        {
+            ["Plinto:Email:PickupDirectory"] = null,
+            ["Plinto:Email:Smtp:Host"] = "127.0.0.1",
+            ["Plinto:Email:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Plinto:Email:Smtp:Security"] = "None",
+            ["Plinto:Email:From"] = "accounts@plinto.test",
+        });
+        var browser = new Browser(factory.CreateClient());
+        var email = UniqueUser.Email("smtp");
+
+        var (_, signUp) = await browser.OpenAsync("/account/signup");
+        await browser.SubmitAsync(signUp, new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = UniqueUser.Password });
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var mail = await smtp.Received.Reader.ReadAsync(timeout.Token);
+        Assert.That(mail.From, Is.EqualTo("accounts@plinto.test"));
+        Assert.That(mail.To, Is.EqualTo(new[] { email }));
+        Assert.That(mail.Data, Does.Contain("Subject: Confirm your email address"));
+        Assert.That(Directory.Exists(factory.MailFolder), Is.False, "nothing goes to a pickup folder when SMTP is configured");
+
+        // Quoted-printable may fold long lines: unfold before reading the link.
+        var text = mail.Data.Replace("=\r\n", string.Empty, StringComparison.Ordinal).Replace("=3D", "=", StringComparison.Ordinal);
+        var link = new Uri(ConfirmLink().Match(text).Value);
+        var (_, page) = await browser.OpenAsync(link.PathAndQuery);
+        Assert.That(page.QuerySelector("h1")!.TextContent, Is.EqualTo("Email confirmed"));
+    }
+
+    [Test]
+    public async Task Outside_development_start_up_requires_an_smtp_host()
+    {
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite,
+            new Dictionary<string, string?> { ["Plinto:Email:PickupDirectory"] = null });
+
+        Assert.That(Assert.Catch(() => _ = factory.Server)!.ToString(), Does.Contain("Plinto:Email:Smtp:Host"));
+    }
+
+    [GeneratedRegex(@"https://localhost/account/confirm-email\?[^\s""<]+")]
+    private static partial Regex ConfirmLink();
+}
