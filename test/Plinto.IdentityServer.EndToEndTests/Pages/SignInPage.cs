@@ -6,7 +6,7 @@ internal sealed class SignInPage(IPage page)
 {
     public async Task SignInAsync(string email, string password)
     {
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Exact = false })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByLabel("Email")).ToHaveAttributeAsync("autocomplete", "username");
         await Assertions.Expect(page.GetByLabel("Password")).ToHaveAttributeAsync("autocomplete", "current-password");
         await page.GetByLabel("Email").FillAsync(email);

@@ -31,6 +31,7 @@ internal sealed class SignUpAndSignInTests : BrowserFixture
             + $"&redirect_uri={Uri.EscapeDataString(Server.RedirectUri)}&state={state}&nonce=n-{state}"
             + $"&code_challenge={challenge}&code_challenge_method=S256");
 
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = $"Sign in to {PlintoServer.ClientName}" })).ToBeVisibleAsync();
         await new SignInPage(Page).SignInAsync(email, password);
         await new ConsentPage(Page).AllowAsync(PlintoServer.ClientName);
 

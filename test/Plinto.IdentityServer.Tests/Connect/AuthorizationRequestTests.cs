@@ -200,6 +200,7 @@ internal sealed class AuthorizationRequestTests(DatabaseProvider provider) : Dat
         Assert.That(browser.LastUrl!.AbsolutePath, Is.EqualTo("/account/signin"));
         Assert.That(page.QuerySelector("input[name='Input.Email']")!.GetAttribute("value"), Is.EqualTo("hint@example.test"));
         Assert.That(page.DocumentElement.GetAttribute("lang"), Is.EqualTo("en"), "unsupported ui_locales fall back without an error");
+        Assert.That(page.QuerySelector("h1")!.TextContent, Is.EqualTo("Sign in to Test web app"));
     }
 
     [Test]

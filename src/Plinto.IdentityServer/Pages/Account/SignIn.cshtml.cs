@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
 
 namespace Plinto.IdentityServer.Pages.Account;
@@ -9,6 +10,7 @@ namespace Plinto.IdentityServer.Pages.Account;
 internal sealed class SignInModel(
     SignInManager<PlintoUser> signInManager,
     UserManager<PlintoUser> users,
+    IOpenIddictApplicationManager applications,
     PasswordTimingEqualizer timing) : PageModel
 {
     public const string FailureMessage = "Email or password is incorrect.";
@@ -20,6 +22,9 @@ internal sealed class SignInModel(
     public string? ReturnUrl { get; set; }
 
     public bool ShowConfirmationHint { get; private set; }
+
+    /// <summary>The application the person is signing in to, when an authorization request brought them here.</summary>
+    public string? ClientName { get; private set; }
 
     public sealed class InputModel
     {
@@ -37,14 +42,16 @@ internal sealed class SignInModel(
         public bool RememberMe { get; set; }
     }
 
-    public void OnGet()
+    public async Task OnGetAsync()
     {
         // OIDC Core §3.1.2.1 login_hint: prefill, never trust.
         Input.Email = AccountLinks.ReadAuthorizationParameter(ReturnUrl, "login_hint") ?? string.Empty;
+        await DescribeClientAsync();
     }
 
     public async Task<IActionResult> OnPostAsync()
     {
+        await DescribeClientAsync();
         if (!ModelState.IsValid)
         {
             return Page();
@@ -78,6 +85,16 @@ internal sealed class SignInModel(
         }
 
         return Fail();
+    }
+
+    private async Task DescribeClientAsync()
+    {
+        var clientId = AccountLinks.ReadAuthorizationParameter(ReturnUrl, "client_id");
+        if (!string.IsNullOrEmpty(clientId) && clientId.Length <= 200
+            && await applications.FindByClientIdAsync(clientId, HttpContext.RequestAborted) is { } application)
+        {
+            ClientName = await applications.GetLocalizedDisplayNameAsync(application, HttpContext.RequestAborted);
+        }
     }
 
     private PageResult Fail()
