@@ -4,6 +4,13 @@ using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Hosting;
 using Plinto.IdentityServer.Jobs;
 
+// `Plinto.IdentityServer healthcheck`: probe the server already running here (container HEALTHCHECK).
+if (args is ["healthcheck", ..])
+{
+    Environment.ExitCode = await HealthProbe.RunAsync();
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPlintoHosting();

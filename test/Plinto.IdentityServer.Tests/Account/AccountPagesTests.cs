@@ -150,6 +150,14 @@ internal sealed class AccountPagesTests(DatabaseProvider provider) : DatabaseFix
         Assert.That(cookies, Is.All.StartsWith("__Host-").And.Contains("secure").And.Contains("httponly"));
     }
 
+    [Test]
+    public async Task The_development_mail_page_does_not_exist_outside_development()
+    {
+        var response = await NewBrowser().GetAsync("/dev/mail");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
     private async Task<(HttpStatusCode Status, string Message)> FailedSignInAsync(string email, string password)
     {
         var browser = NewBrowser();

@@ -42,8 +42,19 @@ internal sealed class ClientCatalogReconcilerTests(DatabaseProvider provider)
         Assert.That(refused.Status, Is.Not.EqualTo(HttpStatusCode.OK));
         Assert.That(refused.Error, Is.AnyOf("unauthorized_client", "invalid_client"));
 
-        var introspection = await OidcClient.PostFormAsync(client, "/connect/introspect", ConfidentialClientId, ConfidentialSecret,
-            new Dictionary<string, string> { ["token"] = issued.Get("access_token") });
-        Assert.That(introspection.GetProperty("active").GetBoolean(), Is.False, "tokens of a removed client are revoked");
+        await using (var scope = second.Services.CreateAsyncScope())
+        {
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+            var machine = await applications.FindByClientIdAsync(MachineClientId);
+            var statuses = new List<string?>();
+            await foreach (var token in tokens.FindByApplicationIdAsync((await applications.GetIdAsync(machine!))!))
+            {
+                statuses.Add(await tokens.GetStatusAsync(token));
+            }
+
+            Assert.That(statuses, Is.Not.Empty);
+            Assert.That(statuses, Is.All.EqualTo(OpenIddictConstants.Statuses.Revoked), "tokens of a removed client are revoked");
+        }
     }
 }

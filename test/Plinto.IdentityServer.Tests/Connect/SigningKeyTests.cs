@@ -54,6 +54,24 @@ internal sealed class SigningKeyTests
         Assert.That(Assert.Catch(() => _ = tooSmall.Server)!.ToString(), Does.Contain("2048"));
     }
 
+    [Test]
+    public async Task Access_token_encryption_can_be_turned_on()
+    {
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite,
+            new Dictionary<string, string?> { ["Plinto:Tokens:EncryptAccessTokens"] = "true" });
+        var client = factory.CreateClient();
+
+        var result = await OidcClient.TokenAsync(client, MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = ApiScope });
+        var token = result.Get("access_token");
+
+        Assert.That(token.Split('.'), Has.Length.EqualTo(5), "a JWE has five parts");
+        // The presenter of the token may introspect it.
+        var introspection = await OidcClient.PostFormAsync(client, "/connect/introspect", MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["token"] = token });
+        Assert.That(introspection.GetProperty("active").GetBoolean(), Is.True);
+    }
+
     private static (string Path, string Kid) WriteKey(string folder, string name)
     {
         using var rsa = RSA.Create(2048);

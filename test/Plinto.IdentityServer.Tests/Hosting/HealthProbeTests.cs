@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
+
+namespace Plinto.IdentityServer.Tests.Hosting;
+
+/// <summary>`Plinto.IdentityServer healthcheck`, the container HEALTHCHECK, against a real listening server.</summary>
+internal sealed class HealthProbeTests
+{
+    [Test]
+    public async Task The_healthcheck_command_succeeds_against_a_live_server_and_fails_without_one()
+    {
+        var port = FreePort();
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
+        factory.UseKestrel(port);
+        factory.StartServer();
+
+        Assert.That(await RunProbeAsync(port), Is.EqualTo(0));
+        Assert.That(await RunProbeAsync(FreePort()), Is.EqualTo(1));
+    }
+
+    private static async Task<int> RunProbeAsync(int port)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Plinto.IdentityServer.dll"), "healthcheck"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return process.ExitCode;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
