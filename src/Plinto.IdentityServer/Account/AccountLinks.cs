@@ -28,8 +28,8 @@ internal static class AccountLinks
     }
 
     /// <summary>
-    /// Absolute URL for a link sent by e-mail: from <c>Plinto:Issuer</c> when set (the request may have come
-    /// through an internal address), else from the request.
+    /// Absolute URL for a link sent by e-mail: from <c>Plinto:Issuer</c>, which is required outside development.
+    /// Only local development builds it from the request (whose Host header an attacker could choose).
     /// </summary>
     public static string Absolute(HttpContext context, string relativeUrl)
     {

@@ -60,6 +60,13 @@ internal static class AccountServiceCollectionExtensions
             IdentityConstants.TwoFactorUserIdScheme, options => PlintoCookies.Apply(options.Cookie, "plinto.2fa", requireHttps));
 
         services.AddSingleton<PasswordTimingEqualizer>();
+        services.AddScoped<PasswordSignIn>();
+        services.Configure<SecurityStampValidatorOptions>(o =>
+        {
+            // How soon a password change or reset ends the other sessions of the account.
+            o.ValidationInterval = TimeSpan.FromMinutes(5);
+            o.OnRefreshingPrincipal = SessionClaims.CarryOver;
+        });
         builder.AddPlintoEmail();
         services.AddHostedService<AdminBootstrapService>();
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -55,6 +55,12 @@ internal sealed partial class AdminBootstrapService(
             return;
         }
 
+        if (!generated && string.IsNullOrEmpty(configured.AdminPassword) && !environment.IsDevelopment())
+        {
+            // Outside development the console is the log: a generated password must not be printed there.
+            throw new InvalidOperationException("Plinto:Bootstrap:AdminPassword is required with Plinto:Bootstrap:AdminEmail outside Development.");
+        }
+
         var password = generated || string.IsNullOrEmpty(configured.AdminPassword)
             ? RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", 20)
             : configured.AdminPassword;

@@ -1,17 +1,24 @@
 using Microsoft.AspNetCore.WebUtilities;
 using OpenIddict.Abstractions;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Plinto.IdentityServer.Connect;
 
 /// <summary>Carries an authorization or end-session request across our own pages (sign-in, consent).</summary>
 internal static class AuthorizationRequestParameters
 {
-    /// <summary>Form fields of our own pages; never forwarded as protocol parameters.</summary>
+    /// <summary>Form field of the consent and sign-out pages; never forwarded as a protocol parameter.</summary>
     public const string DecisionField = "plinto_decision";
+
+    /// <summary>
+    /// Added when Plinto sends the person to sign in again for prompt=login or max_age: a data-protected
+    /// timestamp T, satisfied only by a session whose auth_time is at or after T. Stripping prompt/max_age
+    /// instead would let anyone at a signed-in browser skip the re-authentication by replaying the URL.
+    /// </summary>
+    public const string ReauthenticationField = "plinto_reauth";
+
     private const string AntiforgeryField = "__RequestVerificationToken";
 
-    public static List<KeyValuePair<string, string>> Flatten(OpenIddictRequest request, bool forReauthentication = false)
+    public static List<KeyValuePair<string, string>> Flatten(OpenIddictRequest request)
     {
         var fields = new List<KeyValuePair<string, string>>();
         foreach (var (name, parameter) in request.GetParameters())
@@ -21,27 +28,7 @@ internal static class AuthorizationRequestParameters
                 continue;
             }
 
-            if (forReauthentication && name == Parameters.MaxAge)
-            {
-                // The person is about to authenticate afresh, which satisfies any max_age (OIDC Core §3.1.2.1);
-                // keeping it would loop for max_age=0.
-                continue;
-            }
-
-            if (forReauthentication && name == Parameters.Prompt)
-            {
-                // Same for prompt=login: keep the other prompt values (consent) but not the one just honoured.
-                var remaining = request.GetPromptValues().Remove(PromptValues.Login);
-                if (!remaining.IsEmpty)
-                {
-                    fields.Add(new(name, string.Join(' ', remaining)));
-                }
-
-                continue;
-            }
-
-            var values = (System.Collections.Immutable.ImmutableArray<string?>?)parameter;
-            foreach (var value in values ?? [])
+            foreach (var value in (System.Collections.Immutable.ImmutableArray<string?>?)parameter ?? [])
             {
                 if (value is not null)
                 {

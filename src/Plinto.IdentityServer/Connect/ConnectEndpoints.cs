@@ -58,11 +58,18 @@ internal static class ConnectEndpoints
         var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var granted = result.Principal ?? throw new InvalidOperationException("The grant principal cannot be retrieved.");
 
-        // The account may have changed since the code or refresh token was issued.
+        // The account may have changed since the code or refresh token was issued. A temporary lockout is not a
+        // reason: anyone can trigger one with wrong passwords, and it must not end the owner's sessions elsewhere.
         var user = await users.FindByIdAsync(granted.GetClaim(Claims.Subject)!);
-        if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+        if (user is null || !await signIn.CanSignInAsync(user))
         {
             return Reject(Errors.InvalidGrant, "The token is no longer valid.");
+        }
+
+        if (granted.GetClaim(PlintoPrincipalFactory.SecurityStampClaim) != await users.GetSecurityStampAsync(user))
+        {
+            // The password was changed or reset since this grant: the person must sign in again.
+            return Reject(Errors.InvalidGrant, "The account's credentials changed; sign in again.");
         }
 
         var authenticatedAt = ReadAuthenticationTime(granted);
@@ -86,11 +93,7 @@ internal static class ConnectEndpoints
         {
             // RFC 6750 §3.1: the token no longer designates anyone.
             return Results.Challenge(
-                new AuthenticationProperties(new Dictionary<string, string?>
-                {
-                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
-                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The account behind this token no longer exists.",
-                }),
+                ProtocolErrors.Properties(Errors.InvalidToken, "The account behind this token no longer exists."),
                 [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
@@ -120,11 +123,6 @@ internal static class ConnectEndpoints
         return methods.Distinct(StringComparer.Ordinal).ToImmutableArray();
     }
 
-    private static IResult Reject(string error, string description) => Results.Forbid(
-        new AuthenticationProperties(new Dictionary<string, string?>
-        {
-            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
-            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
-        }),
-        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+    private static IResult Reject(string error, string description) =>
+        Results.Forbid(ProtocolErrors.Properties(error, description), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 }

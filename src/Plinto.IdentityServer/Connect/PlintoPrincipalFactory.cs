@@ -17,6 +17,13 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
 {
     public const string AuthenticationType = "plinto";
 
+    /// <summary>
+    /// The account's security stamp when the grant was made. No destination: it stays inside codes and refresh
+    /// tokens (which are encrypted), and the token endpoint refuses a grant whose stamp is no longer current
+    /// (password changed or reset, credentials revoked).
+    /// </summary>
+    public const string SecurityStampClaim = "plinto_stamp";
+
     /// <summary>Principal for a user, carrying forward when and how they authenticated.</summary>
     public async Task<ClaimsPrincipal> CreateForUserAsync(
         PlintoUser user, ImmutableArray<string> scopes, DateTimeOffset authenticatedAt, IReadOnlyCollection<string> methods,
@@ -24,6 +31,7 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
     {
         var identity = new ClaimsIdentity(AuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, await users.GetUserIdAsync(user));
+        identity.SetClaim(SecurityStampClaim, await users.GetSecurityStampAsync(user));
         AddProfileClaims(identity, user, scopes);
 
         // OIDC Core §2: auth_time in seconds since the epoch; amr as a JSON array (RFC 8176 values).
@@ -61,7 +69,7 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
             AddIfPresent(claims, Claims.Name, user.Name);
             AddIfPresent(claims, Claims.GivenName, user.GivenName);
             AddIfPresent(claims, Claims.FamilyName, user.FamilyName);
-            AddIfPresent(claims, Claims.PreferredUsername, user.UserName);
+            // No preferred_username: the user name is the e-mail address, which "profile" does not grant.
         }
 
         if (scopes.Contains(Scopes.Email) && user.Email is not null)
@@ -93,7 +101,7 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
     {
         Claims.Subject => [Destinations.AccessToken, Destinations.IdentityToken],
         Claims.AuthenticationTime or Claims.AuthenticationMethodReference => [Destinations.IdentityToken],
-        Claims.Name or Claims.GivenName or Claims.FamilyName or Claims.PreferredUsername
+        Claims.Name or Claims.GivenName or Claims.FamilyName
             or Claims.Email or Claims.EmailVerified => [Destinations.IdentityToken],
         // Anything else (including OpenIddict's private claims, which it handles itself) stays out of tokens.
         _ => [],

@@ -17,6 +17,7 @@ internal static class HostingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddOptions<PlintoHostOptions>().BindConfiguration(PlintoHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PlintoHostOptions>, ValidatePlintoHostOptions>();
         services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section);
         services.AddSingleton(TimeProvider.System);
 
@@ -64,6 +65,12 @@ internal static class HostingServiceCollectionExtensions
             foreach (var network in forwarded.KnownNetworks)
             {
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+
+            // A forwarded Host is only believed when it is the issuer's.
+            if (app.Configuration.GetSection(PlintoHostOptions.Section).Get<PlintoHostOptions>()?.Issuer is { } issuer)
+            {
+                options.AllowedHosts.Add(issuer.Authority);
             }
 
             app.UseForwardedHeaders(options);

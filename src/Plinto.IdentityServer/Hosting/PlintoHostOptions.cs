@@ -21,6 +21,28 @@ internal sealed class PlintoHostOptions
     public string DataDirectory { get; set; } = "data";
 }
 
+/// <summary>
+/// Outside development the issuer is configuration, never the request: tokens' iss and the links in e-mails
+/// (password reset!) would otherwise follow a forged Host header to an attacker's site.
+/// </summary>
+internal sealed class ValidatePlintoHostOptions(IHostEnvironment environment) : Microsoft.Extensions.Options.IValidateOptions<PlintoHostOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, PlintoHostOptions options)
+    {
+        if (options.Issuer is null)
+        {
+            return environment.IsDevelopment()
+                ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+                : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(
+                    "Plinto:Issuer is required outside Development: set it to the public URL, for example https://id.example.com/.");
+        }
+
+        return options.Issuer.IsAbsoluteUri && options.Issuer.Scheme is "https" or "http" && string.IsNullOrEmpty(options.Issuer.Query)
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"Plinto:Issuer '{options.Issuer}' must be an absolute http(s) URL without a query.");
+    }
+}
+
 internal static class PlintoHostOptionsExtensions
 {
     public static string ResolveDataDirectory(this PlintoHostOptions options, IHostEnvironment environment)

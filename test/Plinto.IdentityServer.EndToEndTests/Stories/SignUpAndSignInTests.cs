@@ -41,6 +41,22 @@ internal sealed class SignUpAndSignInTests : BrowserFixture
         Assert.That(query["state"].ToString(), Is.EqualTo(state));
         Assert.That(query["code"].ToString(), Is.Not.Empty);
         Assert.That(query["iss"].ToString(), Is.EqualTo(Server.BaseUrl + "/"));
+
+        // response_mode=form_post (the ASP.NET Core handler's default): OpenIddict's page posts the response with
+        // an inline script that the CSP allows by hash; consent is remembered, so no page is shown.
+        var posted = new TaskCompletionSource<(string Method, string Body)>();
+        await Page.UnrouteAllAsync();
+        await Page.RouteAsync($"http://localhost:{Server.ClientPort}/**", async route =>
+        {
+            posted.TrySetResult((route.Request.Method, route.Request.PostData ?? string.Empty));
+            await route.FulfillAsync(new RouteFulfillOptions { Status = 200, Body = "client received the form post" });
+        });
+        await Page.GotoAsync($"/connect/authorize?client_id={PlintoServer.ClientId}&response_type=code&scope=openid"
+            + $"&redirect_uri={Uri.EscapeDataString(Server.RedirectUri)}&state=second&response_mode=form_post"
+            + $"&code_challenge={challenge}&code_challenge_method=S256");
+        var (method, body) = await posted.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.That(method, Is.EqualTo("POST"));
+        Assert.That(body, Does.Contain("code=").And.Contain("state=second"));
     }
 
     [Test]

@@ -24,6 +24,7 @@ internal sealed class MigrateCommandTests
         start.Environment["Plinto__Database__Provider"] = "Sqlite";
         start.Environment["Plinto__Database__ConnectionString"] = $"Data Source={database}";
         start.Environment["Plinto__DataDirectory"] = folder;
+        start.Environment["Plinto__Issuer"] = "https://id.example.test/";
         start.Environment["Plinto__Email__PickupDirectory"] = Path.Combine(folder, "mail");
 
         using var process = Process.Start(start)!;

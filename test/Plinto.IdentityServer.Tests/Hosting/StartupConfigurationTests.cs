@@ -17,6 +17,8 @@ internal sealed class StartupConfigurationTests
     [TestCase("Plinto:Database:Provider", "Oracle", "Plinto:Database:Provider")]
     [TestCase("Plinto:Tokens:AuthorizationCodeLifetime", "01:00:00", "Plinto:Tokens:AuthorizationCodeLifetime")]
     [TestCase("Plinto:Jobs:TokenPruningSchedule", "every day", "Plinto:Jobs:TokenPruningSchedule")]
+    [TestCase("Plinto:Issuer", "", "Plinto:Issuer")]
+    [TestCase("Plinto:Bootstrap:AdminEmail", "root@example.test", "Plinto:Bootstrap:AdminPassword")]
     public async Task Invalid_configuration_stops_start_up_naming_the_key(string key, string value, string named)
     {
         await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?> { [key] = value });

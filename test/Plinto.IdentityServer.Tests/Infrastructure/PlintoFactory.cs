@@ -37,6 +37,7 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
             ["Plinto:Database:Provider"] = provider.ToString(),
             ["Plinto:Database:ConnectionString"] = connectionString,
             ["Plinto:DataDirectory"] = folder,
+            ["Plinto:Issuer"] = "https://localhost/",
             ["Plinto:Email:PickupDirectory"] = MailFolder,
             ["Plinto:Jobs:Enabled"] = "false",
             ["Plinto:Tokens:RefreshTokenReuseLeeway"] = "00:00:00",

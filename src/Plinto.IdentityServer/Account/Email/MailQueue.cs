@@ -31,12 +31,12 @@ internal sealed partial class MailDispatcher(MailQueue queue, IMailTransport tra
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                // Logged without recipient or body; the person can ask for the message again.
-                LogSendFailed(logger, exception, message.MessageId ?? "-");
+                // Only the kind of failure: SMTP error texts often quote the recipient. The person can ask again.
+                LogSendFailed(logger, exception.GetType().Name, message.MessageId ?? "-");
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not send message {MessageId}.")]
-    private static partial void LogSendFailed(ILogger logger, Exception exception, string messageId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not send message {MessageId}: {FailureType}.")]
+    private static partial void LogSendFailed(ILogger logger, string failureType, string messageId);
 }

@@ -36,8 +36,9 @@ internal sealed class ForgotPasswordModel(UserManager<PlintoUser> users, Account
         }
 
         // Same answer, same status and (the mail is queued) the same time whether or not the account exists.
+        // Unconfirmed accounts too: the mailbox owner must be able to take back an address someone else registered.
         var user = await users.FindByEmailAsync(Input.Email);
-        if (user is not null && await users.IsEmailConfirmedAsync(user))
+        if (user?.Email is not null)
         {
             var token = await users.GeneratePasswordResetTokenAsync(user);
             var link = Url.Page("/Account/ResetPassword", values: new
@@ -45,7 +46,7 @@ internal sealed class ForgotPasswordModel(UserManager<PlintoUser> users, Account
                 userId = user.Id,
                 code = WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(token)),
             })!;
-            await email.SendPasswordResetLinkAsync(user, Input.Email, AccountLinks.Absolute(HttpContext, link));
+            await email.SendPasswordResetLinkAsync(user, user.Email, AccountLinks.Absolute(HttpContext, link));
         }
 
         return RedirectToPage(new { sent = true, returnUrl = ReturnUrl });

@@ -4,11 +4,15 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.WebUtilities;
+using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
 
 namespace Plinto.IdentityServer.Pages.Account;
 
-internal sealed class ResetPasswordModel(UserManager<PlintoUser> users) : PageModel
+internal sealed class ResetPasswordModel(
+    UserManager<PlintoUser> users,
+    IOpenIddictAuthorizationManager authorizations,
+    IOpenIddictTokenManager tokens) : PageModel
 {
     private const string InvalidLink = "This reset link is invalid or has expired. Ask for a new one.";
 
@@ -80,9 +84,19 @@ internal sealed class ResetPasswordModel(UserManager<PlintoUser> users) : PageMo
             return Page();
         }
 
-        // Proving control of the mailbox ends a lockout; the new security stamp signs out other sessions.
+        // Proving control of the mailbox ends a lockout and confirms the address (an account someone else
+        // registered with this address becomes the mailbox owner's). The new security stamp ends the other
+        // sessions; every grant made before the reset is revoked.
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
+        if (!user.EmailConfirmed)
+        {
+            user.EmailConfirmed = true;
+            await users.UpdateAsync(user);
+        }
+
+        await authorizations.RevokeBySubjectAsync(user.Id, HttpContext.RequestAborted);
+        await tokens.RevokeBySubjectAsync(user.Id, HttpContext.RequestAborted);
         Done = true;
         return Page();
     }

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using OpenIddict.Abstractions;
@@ -7,11 +6,7 @@ using Plinto.IdentityServer.Account;
 
 namespace Plinto.IdentityServer.Pages.Account;
 
-internal sealed class SignInModel(
-    SignInManager<PlintoUser> signInManager,
-    UserManager<PlintoUser> users,
-    IOpenIddictApplicationManager applications,
-    PasswordTimingEqualizer timing) : PageModel
+internal sealed class SignInModel(PasswordSignIn passwordSignIn, IOpenIddictApplicationManager applications) : PageModel
 {
     public const string FailureMessage = "Email or password is incorrect.";
 
@@ -57,34 +52,17 @@ internal sealed class SignInModel(
             return Page();
         }
 
-        var user = await users.FindByEmailAsync(Input.Email);
-        if (user is null)
+        switch (await passwordSignIn.SignInAsync(Input.Email, Input.Password, Input.RememberMe))
         {
-            timing.SpendPasswordCheck(Input.Password);
-            return Fail();
+            case PasswordSignInOutcome.SignedIn:
+                return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
+            case PasswordSignInOutcome.EmailNotConfirmed:
+                ShowConfirmationHint = true;
+                ModelState.AddModelError(string.Empty, "Confirm your email address before signing in: use the link we sent you.");
+                return Page();
+            default:
+                return Fail();
         }
-
-        var result = await signInManager.PasswordSignInAsync(user, Input.Password, Input.RememberMe, lockoutOnFailure: true);
-        if (result.Succeeded)
-        {
-            return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
-        }
-
-        if (result.IsNotAllowed)
-        {
-            // Only reachable with the right password, so it tells nothing to someone guessing.
-            ShowConfirmationHint = true;
-            ModelState.AddModelError(string.Empty, "Confirm your email address before signing in: use the link we sent you.");
-            return Page();
-        }
-
-        if (result.IsLockedOut)
-        {
-            // Identity stops before hashing for a locked account: spend the same time, say the same thing.
-            timing.SpendPasswordCheck(Input.Password);
-        }
-
-        return Fail();
     }
 
     private async Task DescribeClientAsync()

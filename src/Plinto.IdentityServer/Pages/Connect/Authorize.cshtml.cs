@@ -1,7 +1,9 @@
-using System.Security.Claims;
+using System.Globalization;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -28,8 +30,12 @@ internal sealed class AuthorizeModel(
     SignInManager<PlintoUser> signInManager,
     PlintoPrincipalFactory principals,
     IAntiforgery antiforgery,
+    IDataProtectionProvider dataProtection,
     TimeProvider time) : PageModel
 {
+    private readonly ITimeLimitedDataProtector reauthentication =
+        dataProtection.CreateProtector("Plinto.Connect.Reauthentication").ToTimeLimitedDataProtector();
+
     public string ClientName { get; private set; } = string.Empty;
 
     public IReadOnlyList<string> ScopeDescriptions { get; private set; } = [];
@@ -48,7 +54,8 @@ internal sealed class AuthorizeModel(
 
         var session = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         var user = session.Succeeded ? await users.GetUserAsync(session.Principal!) : null;
-        if (user is null || MustReauthenticate(request, session.Properties))
+        var authenticatedAt = session.Succeeded ? SessionClaims.ReadAuthenticationTime(session.Principal!) : null;
+        if (user is null || authenticatedAt is null || MustReauthenticate(request, authenticatedAt.Value))
         {
             // OIDC Core §3.1.2.1: prompt=none must never show UI.
             if (request.HasPromptValue(PromptValues.None))
@@ -56,8 +63,11 @@ internal sealed class AuthorizeModel(
                 return Reject(Errors.LoginRequired, "The user is not signed in.");
             }
 
-            var returnUrl = AuthorizationRequestParameters.ToUrl(
-                Request.PathBase + Request.Path, AuthorizationRequestParameters.Flatten(request, forReauthentication: true));
+            var fields = AuthorizationRequestParameters.Flatten(request)
+                .Where(f => f.Key != AuthorizationRequestParameters.ReauthenticationField)
+                .Append(new(AuthorizationRequestParameters.ReauthenticationField,
+                    reauthentication.Protect(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), TimeSpan.FromMinutes(30))));
+            var returnUrl = AuthorizationRequestParameters.ToUrl(Request.PathBase + Request.Path, fields);
             return Challenge(new AuthenticationProperties { RedirectUri = returnUrl }, IdentityConstants.ApplicationScheme);
         }
 
@@ -104,16 +114,32 @@ internal sealed class AuthorizeModel(
         return Page();
     }
 
-    private bool MustReauthenticate(OpenIddictRequest request, AuthenticationProperties? properties)
+    private bool MustReauthenticate(OpenIddictRequest request, DateTimeOffset authenticatedAt)
     {
-        if (request.HasPromptValue(PromptValues.Login))
+        // OIDC Core §3.1.2.1 prompt=login, and max_age: the last authentication is older than allowed.
+        var required = request.HasPromptValue(PromptValues.Login)
+            || (request.MaxAge is { } maxAge
+                && time.GetUtcNow() - authenticatedAt > TimeSpan.FromSeconds(Math.Clamp(maxAge, 0, int.MaxValue)));
+        return required && !ReauthenticatedSinceChallenge(request, authenticatedAt);
+    }
+
+    /// <summary>True when this request carries our marker and the person signed in after it was issued.</summary>
+    private bool ReauthenticatedSinceChallenge(OpenIddictRequest request, DateTimeOffset authenticatedAt)
+    {
+        if (request.GetParameter(AuthorizationRequestParameters.ReauthenticationField)?.ToString() is not { Length: > 0 } marker)
         {
-            return true;
+            return false;
         }
 
-        // OIDC Core §3.1.2.1 max_age: re-authenticate when the last authentication is older than allowed.
-        return request.MaxAge is { } maxAge
-            && (properties?.IssuedUtc is not { } issued || time.GetUtcNow() - issued > TimeSpan.FromSeconds(maxAge));
+        try
+        {
+            var challengedAt = long.Parse(reauthentication.Unprotect(marker), CultureInfo.InvariantCulture);
+            return authenticatedAt.ToUnixTimeMilliseconds() > challengedAt;
+        }
+        catch (CryptographicException)
+        {
+            return false; // forged, or older than its lifetime
+        }
     }
 
     private async Task<IActionResult> IssueAsync(
@@ -121,7 +147,7 @@ internal sealed class AuthorizeModel(
         CancellationToken cancellationToken)
     {
         var principal = await principals.CreateForUserAsync(
-            user, request.GetScopes(), session.Properties?.IssuedUtc ?? time.GetUtcNow(),
+            user, request.GetScopes(), SessionClaims.ReadAuthenticationTime(session.Principal!)!.Value,
             ConnectEndpoints.ReadAuthenticationMethods(session.Principal!), cancellationToken);
 
         // A permanent authorization remembers the consent; tokens hang off it so they can be revoked together.
@@ -157,11 +183,6 @@ internal sealed class AuthorizeModel(
         return descriptions;
     }
 
-    private ForbidResult Reject(string error, string description) => Forbid(
-        new AuthenticationProperties(new Dictionary<string, string?>
-        {
-            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
-            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
-        }),
-        OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    private ForbidResult Reject(string error, string description) =>
+        Forbid(ProtocolErrors.Properties(error, description), OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
 }

@@ -43,15 +43,25 @@ internal sealed class EndSessionModel(SignInManager<PlintoUser> signInManager, I
             ? null
             : (await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal?.GetClaim(Claims.Subject);
 
-        // Nothing to end, or the client proved it knows this very session: no question to ask.
-        if (confirmed || sessionSubject is null || (hintSubject is not null && hintSubject == sessionSubject))
+        // No session visible (none, or a cross-site POST that did not carry the cookie): nothing to end, and no
+        // cookie deletion either, or any site could sign people out. Just return to the client.
+        if (sessionSubject is null)
+        {
+            return ReturnToClient();
+        }
+
+        // The person confirmed on our page, or the client proved it knows this very session.
+        if (confirmed || (hintSubject is not null && hintSubject == sessionSubject))
         {
             await signInManager.SignOutAsync();
-            return SignOut(new AuthenticationProperties { RedirectUri = "/account/signed-out" },
-                OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            return ReturnToClient();
         }
 
         Fields = AuthorizationRequestParameters.Flatten(request);
         return Page();
     }
+
+    // OpenIddict redirects to the validated post_logout_redirect_uri (with state), or to our page without one.
+    private SignOutResult ReturnToClient() =>
+        SignOut(new AuthenticationProperties { RedirectUri = "/account/signed-out" }, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
 }
