@@ -32,6 +32,7 @@ app.UsePlintoHosting();
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapPlintoHealth();

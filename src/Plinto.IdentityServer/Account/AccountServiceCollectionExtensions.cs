@@ -61,6 +61,7 @@ internal static class AccountServiceCollectionExtensions
 
         services.AddSingleton<PasswordTimingEqualizer>();
         services.AddScoped<PasswordSignIn>();
+        services.AddAccountThrottling();
         services.Configure<SecurityStampValidatorOptions>(o =>
         {
             // How soon a password change or reset ends the other sessions of the account.

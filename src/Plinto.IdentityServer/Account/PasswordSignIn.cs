@@ -7,6 +7,7 @@ internal enum PasswordSignInOutcome
     SignedIn,
     Failed,
     EmailNotConfirmed,
+    Throttled,
 }
 
 /// <summary>
@@ -18,10 +19,17 @@ internal sealed class PasswordSignIn(
     UserManager<PlintoUser> users,
     SignInManager<PlintoUser> signInManager,
     PasswordTimingEqualizer timing,
+    AccountAttemptLimiter attempts,
     TimeProvider time)
 {
     public async Task<PasswordSignInOutcome> SignInAsync(string email, string password, bool remember)
     {
+        // Before the lookup and the hash: the budget is per address, whether an account has it or not.
+        if (!attempts.TryAttempt(email))
+        {
+            return PasswordSignInOutcome.Throttled;
+        }
+
         var user = await users.FindByEmailAsync(email);
         if (user is null || await users.IsLockedOutAsync(user))
         {

@@ -40,7 +40,8 @@ internal static class HostingServiceCollectionExtensions
             PlintoCookies.Apply(o.Cookie, "plinto.antiforgery", requireHttps);
             o.Cookie.SameSite = SameSiteMode.Strict;
         });
-        services.AddRazorPages();
+        services.AddRazorPages(o => o.Conventions.AddFolderApplicationModelConvention("/Account",
+            model => model.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(Account.AccountThrottling.Policy))));
         services.AddRequestLocalization(o =>
         {
             // English first; a translation adds its culture here and its resource file.

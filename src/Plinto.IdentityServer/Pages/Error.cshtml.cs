@@ -43,6 +43,7 @@ internal sealed class ErrorModel : PageModel
         {
             400 or 413 or 431 => ("The request could not be read", "The request was malformed or too large."),
             403 => ("Access denied", "You do not have access to this page."),
+            429 => ("Too many attempts", "Wait a minute, then try again."),
             404 => ("Page not found", "There is nothing at this address."),
             _ => (Title, Message),
         };

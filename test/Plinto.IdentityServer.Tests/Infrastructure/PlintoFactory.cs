@@ -40,6 +40,8 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
             ["Plinto:Issuer"] = "https://localhost/",
             ["Plinto:Email:PickupDirectory"] = MailFolder,
             ["Plinto:Jobs:Enabled"] = "false",
+            // All in-memory test requests share one "IP"; the throttling fixture sets real limits.
+            ["Plinto:RateLimits:AccountPostsPerMinutePerIp"] = "100000",
             ["Plinto:Tokens:RefreshTokenReuseLeeway"] = "00:00:00",
 
             ["Plinto:Scopes:0:Name"] = ApiScope,

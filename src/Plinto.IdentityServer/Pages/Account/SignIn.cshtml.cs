@@ -56,6 +56,11 @@ internal sealed class SignInModel(PasswordSignIn passwordSignIn, IOpenIddictAppl
         {
             case PasswordSignInOutcome.SignedIn:
                 return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
+            case PasswordSignInOutcome.Throttled:
+                Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                Response.Headers.RetryAfter = "60";
+                ModelState.AddModelError(string.Empty, "Too many attempts for this account. Wait a minute, then try again.");
+                return Page();
             case PasswordSignInOutcome.EmailNotConfirmed:
                 ShowConfirmationHint = true;
                 ModelState.AddModelError(string.Empty, "Confirm your email address before signing in: use the link we sent you.");
