@@ -43,7 +43,7 @@ internal static class AccountServiceCollectionExtensions
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
         services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(2));
 
-        var requireHttps = PlintoCookies.RequireHttps(builder.Configuration);
+        var requireHttps = builder.Configuration.GetPlintoHostOptions().RequireHttps;
         services.ConfigureApplicationCookie(options =>
         {
             PlintoCookies.Apply(options.Cookie, "plinto.session", requireHttps);

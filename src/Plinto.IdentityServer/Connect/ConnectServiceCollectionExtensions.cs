@@ -21,7 +21,7 @@ internal static class ConnectServiceCollectionExtensions
         services.AddHostedService<ClientCatalogReconciler>();
 
         // Read once here: OpenIddict's builder needs the values while services are being registered.
-        var host = configuration.GetSection(PlintoHostOptions.Section).Get<PlintoHostOptions>() ?? new PlintoHostOptions();
+        var host = configuration.GetPlintoHostOptions();
         var tokens = configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         var keys = configuration.GetSection(KeyOptions.Section).Get<KeyOptions>() ?? new KeyOptions();
         var keyFolder = Path.Combine(host.ResolveDataDirectory(builder.Environment), "keys");

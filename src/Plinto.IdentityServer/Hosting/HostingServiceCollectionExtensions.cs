@@ -34,7 +34,7 @@ internal static class HostingServiceCollectionExtensions
             o.AddServerHeader = false;
         });
 
-        var requireHttps = PlintoCookies.RequireHttps(builder.Configuration);
+        var requireHttps = builder.Configuration.GetPlintoHostOptions().RequireHttps;
         services.AddAntiforgery(o =>
         {
             PlintoCookies.Apply(o.Cookie, "plinto.antiforgery", requireHttps);
@@ -69,7 +69,7 @@ internal static class HostingServiceCollectionExtensions
             }
 
             // A forwarded Host is only believed when it is the issuer's.
-            if (app.Configuration.GetSection(PlintoHostOptions.Section).Get<PlintoHostOptions>()?.Issuer is { } issuer)
+            if (app.Configuration.GetPlintoHostOptions().Issuer is { } issuer)
             {
                 options.AllowedHosts.Add(issuer.Authority);
             }

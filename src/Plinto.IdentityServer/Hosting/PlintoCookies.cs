@@ -16,7 +16,4 @@ internal static class PlintoCookies
         cookie.Path = "/";
         cookie.Domain = null;
     }
-
-    public static bool RequireHttps(IConfiguration configuration) =>
-        (configuration.GetSection(PlintoHostOptions.Section).Get<PlintoHostOptions>() ?? new PlintoHostOptions()).RequireHttps;
 }

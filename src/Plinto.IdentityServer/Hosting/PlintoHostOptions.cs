@@ -45,6 +45,10 @@ internal sealed class ValidatePlintoHostOptions(IHostEnvironment environment) : 
 
 internal static class PlintoHostOptionsExtensions
 {
+    /// <summary>For the few registrations that need a value before the container is built.</summary>
+    public static PlintoHostOptions GetPlintoHostOptions(this IConfiguration configuration) =>
+        configuration.GetSection(PlintoHostOptions.Section).Get<PlintoHostOptions>() ?? new PlintoHostOptions();
+
     public static string ResolveDataDirectory(this PlintoHostOptions options, IHostEnvironment environment)
     {
         var path = Path.IsPathRooted(options.DataDirectory)

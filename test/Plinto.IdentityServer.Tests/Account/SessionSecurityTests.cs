@@ -33,9 +33,7 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
         var (_, browser) = await SignedInUserAsync();
         await Task.Delay(TimeSpan.FromSeconds(2.2));
 
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid profile", pkce));
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        var tokens = await WebClientTokensAsync(browser, "openid profile");
         var idToken = await Jwks.ValidateAsync(browser.Client, tokens.Get("id_token"), ConfidentialClientId);
 
         Assert.That(long.Parse(idToken.Claim("auth_time")), Is.InRange(before - 1, before + 1));
@@ -62,8 +60,8 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
             Assert.That((await users.CreateAsync(new PlintoUser { UserName = email, Email = email }, UniqueUser.Password)).Succeeded, Is.True);
         }
 
-        var wrong = await SignInAsync(NewBrowser(), email, "definitely not the password");
-        var right = await SignInAsync(NewBrowser(), email, UniqueUser.Password);
+        var (_, wrong) = await SignInAsync(NewBrowser(), email, "definitely not the password");
+        var (_, right) = await SignInAsync(NewBrowser(), email, UniqueUser.Password);
 
         Assert.That(wrong, Does.Contain("Email or password is incorrect.").And.Not.Contain("Confirm"));
         Assert.That(right, Does.Contain("Confirm your email"));
@@ -75,10 +73,7 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
         var email = UniqueUser.Email("reset-revoke");
         await Factory.CreateUserAsync(email, UniqueUser.Password);
         var browser = NewBrowser();
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce),
-            email, UniqueUser.Password);
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        var tokens = await WebClientTokensAsync(browser, "openid offline_access", email);
 
         await ResetPasswordAsync(email, "a completely new passphrase 31");
 
@@ -98,7 +93,7 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
 
         await ResetPasswordAsync(email, "the owner's new passphrase 2");
 
-        var result = await SignInAsync(NewBrowser(), email, "the owner's new passphrase 2");
+        var (_, result) = await SignInAsync(NewBrowser(), email, "the owner's new passphrase 2");
         Assert.That(result, Is.Empty, "signed in: the reset proved the mailbox and confirmed the address");
     }
 
@@ -108,10 +103,7 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
         var email = UniqueUser.Email("locked");
         await Factory.CreateUserAsync(email, UniqueUser.Password);
         var browser = NewBrowser();
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce),
-            email, UniqueUser.Password);
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        var tokens = await WebClientTokensAsync(browser, "openid offline_access", email);
 
         for (var i = 0; i < 6; i++)
         {
@@ -158,15 +150,5 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
         var (_, page) = await browser.OpenAsync(new Uri(MailDrop.FirstLink(message, "/account/reset-password")).PathAndQuery);
         var reset = await browser.SubmitAsync(page, new Dictionary<string, string> { ["Input.Password"] = newPassword });
         Assert.That((await Browser.ReadPageAsync(reset)).QuerySelector("h1")!.TextContent, Is.EqualTo("Password changed"));
-    }
-
-    /// <summary>Returns the error summary of the sign-in page, or an empty string when sign-in succeeded.</summary>
-    private static async Task<string> SignInAsync(Browser browser, string email, string password)
-    {
-        var (_, page) = await browser.OpenAsync("/account/signin");
-        var response = await browser.SubmitAsync(page, new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = password });
-        return Browser.IsRedirect(response)
-            ? string.Empty
-            : (await Browser.ReadPageAsync(response)).QuerySelector(".error-summary")?.TextContent.Trim() ?? "(no message)";
     }
 }

@@ -56,11 +56,8 @@ internal sealed class AuthorizationCodeFlowTests(DatabaseProvider provider) : Da
     public async Task Without_offline_access_there_is_no_refresh_token()
     {
         var (_, browser) = await SignedInUserAsync();
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid", pkce));
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        var tokens = await WebClientTokensAsync(browser, "openid");
 
-        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(tokens.Has("refresh_token"), Is.False);
     }
 
@@ -86,25 +83,38 @@ internal sealed class AuthorizationCodeFlowTests(DatabaseProvider provider) : Da
     }
 
     [Test]
-    public async Task A_code_is_bound_to_its_redirect_uri_and_its_verifier()
+    public async Task A_code_is_bound_to_its_client_its_redirect_uri_and_its_verifier()
     {
         var (_, browser) = await SignedInUserAsync();
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid", pkce));
-        var code = OidcClient.Query(callback)["code"];
 
+        // RFC 6749 §4.1.3: the redirect_uri must be identical to the one of the authorization request.
+        var (code, pkce) = await CodeAsync(browser);
+        var wrongRedirect = await OidcClient.RedeemCodeAsync(browser.Client, code, ConfidentialRedirect + "/other", pkce, ConfidentialClientId, ConfidentialSecret);
+        Assert.That(wrongRedirect.Error, Is.EqualTo("invalid_grant"));
+
+        // RFC 6749 §4.1.3: the code was issued to another client.
+        (code, pkce) = await CodeAsync(browser);
+        var wrongClient = await OidcClient.RedeemCodeAsync(browser.Client, code, ConfidentialRedirect, pkce, PublicClientId, null);
+        Assert.That(wrongClient.Error, Is.EqualTo("invalid_grant"));
+
+        // RFC 7636 §4.6: the verifier must match the challenge.
+        (code, _) = await CodeAsync(browser);
         var wrongVerifier = await OidcClient.RedeemCodeAsync(browser.Client, code, ConfidentialRedirect, OidcClient.NewPkce(), ConfidentialClientId, ConfidentialSecret);
         Assert.That(wrongVerifier.Error, Is.EqualTo("invalid_grant"));
+    }
+
+    private static async Task<(string Code, OidcClient.Pkce Pkce)> CodeAsync(Browser browser)
+    {
+        var pkce = OidcClient.NewPkce();
+        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid", pkce));
+        return (OidcClient.Query(callback)["code"], pkce);
     }
 
     [Test]
     public async Task Refresh_tokens_rotate_and_reusing_an_old_one_revokes_the_chain()
     {
         var (_, browser) = await SignedInUserAsync();
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce));
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
-        var original = tokens.Get("refresh_token");
+        var original = (await WebClientTokensAsync(browser, "openid offline_access")).Get("refresh_token");
 
         var rotated = await OidcClient.RefreshAsync(browser.Client, original, ConfidentialClientId, ConfidentialSecret);
         Assert.That(rotated.Status, Is.EqualTo(HttpStatusCode.OK), rotated.Json.ToString());
@@ -159,9 +169,7 @@ internal sealed class AuthorizationCodeFlowTests(DatabaseProvider provider) : Da
     public async Task Userinfo_returns_the_claims_of_the_granted_scopes()
     {
         var (email, browser) = await SignedInUserAsync("Grace Hopper");
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid email", pkce));
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        var tokens = await WebClientTokensAsync(browser, "openid email");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Get("access_token"));
@@ -190,9 +198,7 @@ internal sealed class AuthorizationCodeFlowTests(DatabaseProvider provider) : Da
     public async Task Introspection_and_revocation_follow_RFC_7662_and_7009()
     {
         var (_, browser) = await SignedInUserAsync();
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access api", pkce));
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        var tokens = await WebClientTokensAsync(browser, "openid offline_access api");
 
         var active = await Introspect(browser.Client, tokens.Get("access_token"));
         Assert.That(active.GetProperty("active").GetBoolean(), Is.True);

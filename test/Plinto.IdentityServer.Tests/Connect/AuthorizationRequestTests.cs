@@ -111,9 +111,7 @@ internal sealed class AuthorizationRequestTests(DatabaseProvider provider) : Dat
     public async Task After_rp_initiated_logout_prompt_none_is_login_required()
     {
         var (_, browser) = await SignedInUserAsync();
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid", pkce));
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        var tokens = await WebClientTokensAsync(browser, "openid");
 
         var logout = await browser.GetAsync("/connect/endsession?id_token_hint=" + tokens.Get("id_token")
             + "&post_logout_redirect_uri=" + Uri.EscapeDataString(ConfidentialPostLogout) + "&state=bye");

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
@@ -35,6 +36,12 @@ internal sealed class ClientCatalogReconcilerTests(DatabaseProvider provider)
             Assert.That(await applications.CountAsync(), Is.EqualTo(3), "no duplicates after a restart");
             var web = await applications.FindByClientIdAsync(ConfidentialClientId);
             Assert.That(await applications.GetDisplayNameAsync(web!), Is.EqualTo("Renamed web app"));
+
+            // Checklist: client secrets are stored hashed, never as given.
+            var stored = ((OpenIddictEntityFrameworkCoreApplication)web!).ClientSecret;
+            Assert.That(stored, Is.Not.Null.And.Not.Empty);
+            Assert.That(stored, Does.Not.Contain(ConfidentialSecret));
+            Assert.That(await applications.ValidateClientSecretAsync(web, ConfidentialSecret), Is.True);
         }
 
         var refused = await OidcClient.TokenAsync(client, MachineClientId, MachineSecret,

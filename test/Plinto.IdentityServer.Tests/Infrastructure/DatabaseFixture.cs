@@ -1,3 +1,4 @@
+using System.Net;
 using Plinto.IdentityServer.Data;
 
 namespace Plinto.IdentityServer.Tests.Infrastructure;
@@ -31,9 +32,35 @@ internal abstract class DatabaseFixture(DatabaseProvider provider)
         var email = UniqueUser.Email();
         await Factory.CreateUserAsync(email, UniqueUser.Password, name);
         var browser = NewBrowser();
-        var (_, page) = await browser.OpenAsync("/account/signin");
-        var response = await browser.SubmitAsync(page, new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = UniqueUser.Password });
-        Assert.That(Browser.IsRedirect(response), Is.True, "Sign-in should redirect.");
+        var (status, message) = await SignInAsync(browser, email, UniqueUser.Password);
+        Assert.That(message, Is.Empty, $"Sign-in should redirect ({status}).");
         return (email, browser);
+    }
+
+    /// <summary>Posts the sign-in page; returns its error summary, or an empty message when it redirected (signed in).</summary>
+    protected static async Task<(HttpStatusCode Status, string Message)> SignInAsync(Browser browser, string email, string password)
+    {
+        var (_, page) = await browser.OpenAsync("/account/signin");
+        var response = await browser.SubmitAsync(page, new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = password });
+        var message = Browser.IsRedirect(response)
+            ? string.Empty
+            : (await Browser.ReadPageAsync(response)).QuerySelector(".error-summary")?.TextContent.Trim() ?? "(no message)";
+        return (response.StatusCode, message);
+    }
+
+    /// <summary>
+    /// Code flow with PKCE for the confidential test client, as far as the token response. Signs in on the way
+    /// when <paramref name="email"/> is given (password <see cref="UniqueUser.Password"/>).
+    /// </summary>
+    protected static async Task<TokenResponse> WebClientTokensAsync(Browser browser, string scope, string? email = null)
+    {
+        var pkce = OidcClient.NewPkce();
+        var callback = await OidcClient.AuthorizeAsync(browser,
+            OidcClient.AuthorizeUrl(PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialRedirect, scope, pkce),
+            email, email is null ? null : UniqueUser.Password);
+        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"],
+            PlintoFactory.ConfidentialRedirect, pkce, PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialSecret);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+        return tokens;
     }
 }

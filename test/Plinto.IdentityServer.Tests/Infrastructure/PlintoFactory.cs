@@ -99,8 +99,6 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
 
     public DatabaseProvider Provider { get; }
 
-    public string ConnectionString => settings["Plinto:Database:ConnectionString"]!;
-
     /// <summary>Delete the data folder (database file, keys, mail) when disposed.</summary>
     public bool OwnsFolder { get; init; }
 
