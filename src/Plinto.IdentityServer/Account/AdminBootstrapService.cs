@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Plinto.IdentityServer.Data;
 
 namespace Plinto.IdentityServer.Account;
 
@@ -41,6 +42,8 @@ internal sealed partial class AdminBootstrapService(
         }
 
         await using var scope = services.CreateAsyncScope();
+        await using var startupLock = await StartupLock.AcquireAsync(
+            scope.ServiceProvider.GetRequiredService<PlintoDbContext>(), "bootstrap-admin", cancellationToken);
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
         var email = generated ? DevelopmentAdminEmail : configured.AdminEmail!;

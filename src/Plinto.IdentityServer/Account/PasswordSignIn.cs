@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using Plinto.IdentityServer.Hosting;
 
 namespace Plinto.IdentityServer.Account;
 
@@ -20,9 +21,17 @@ internal sealed class PasswordSignIn(
     SignInManager<PlintoUser> signInManager,
     PasswordTimingEqualizer timing,
     AccountAttemptLimiter attempts,
+    PlintoMetrics metrics,
     TimeProvider time)
 {
     public async Task<PasswordSignInOutcome> SignInAsync(string email, string password, bool remember)
+    {
+        var outcome = await AttemptAsync(email, password, remember);
+        metrics.PasswordSignIn(outcome.ToString());
+        return outcome;
+    }
+
+    private async Task<PasswordSignInOutcome> AttemptAsync(string email, string password, bool remember)
     {
         // Before the lookup and the hash: the budget is per address, whether an account has it or not.
         if (!attempts.TryAttempt(email))

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using Plinto.IdentityServer.Data;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Plinto.IdentityServer.Connect;
@@ -23,6 +24,9 @@ internal sealed partial class ClientCatalogReconciler(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
+        // Nodes starting together reconcile one after the other, so none creates a client another just created.
+        await using var startupLock = await StartupLock.AcquireAsync(
+            scope.ServiceProvider.GetRequiredService<PlintoDbContext>(), "client-catalog", cancellationToken);
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
         var scopes = scope.ServiceProvider.GetRequiredService<IOpenIddictScopeManager>();
         var catalog = options.Value;

@@ -79,6 +79,8 @@ internal static class ConnectServiceCollectionExtensions
                     options.DisableAccessTokenEncryption();
                 }
 
+                options.AddEventHandler(TokenResponseMetricsHandler.Descriptor);
+
                 var aspNetCore = options.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

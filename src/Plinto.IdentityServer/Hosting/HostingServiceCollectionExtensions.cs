@@ -50,12 +50,14 @@ internal static class HostingServiceCollectionExtensions
         });
         services.AddRouting(o => o.LowercaseUrls = true);
         services.AddHealthChecks();
+        builder.AddPlintoTelemetry();
         return builder;
     }
 
     public static WebApplication UsePlintoHosting(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UsePlintoMetricsEndpoint();
         var forwarded = app.Configuration.GetSection(ForwardedHeadersSettings.Section).Get<ForwardedHeadersSettings>();
         if (forwarded?.Enabled == true)
         {

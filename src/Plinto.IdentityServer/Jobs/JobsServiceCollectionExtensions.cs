@@ -1,3 +1,4 @@
+using Plinto.IdentityServer.Data;
 using Quartz;
 
 namespace Plinto.IdentityServer.Jobs;
@@ -22,43 +23,67 @@ internal static class JobsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
-        if (!CronExpression.IsValidExpression(options.TokenPruningSchedule))
+        if (!CronExpression.TryParse(options.TokenPruningSchedule, out _))
         {
             throw new InvalidOperationException(
                 $"Plinto:Jobs:TokenPruningSchedule '{options.TokenPruningSchedule}' is not a valid Quartz cron expression.");
         }
 
+        var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
         builder.Services.AddTransient<TokenPruningJob>();
         builder.Services.AddQuartz(quartz =>
         {
-            quartz.SchedulerName = "plinto";
+            quartz.ConfigureScheduler(scheduler =>
+            {
+                scheduler.InstanceName = "plinto";
+                // Each node needs its own id in the cluster; the generated one is host name + timestamp.
+                scheduler.GenerateInstanceId = true;
+            });
+            UseJobStore(quartz, database);
             quartz.AddJob<TokenPruningJob>(job => job.WithIdentity(TokenPruningJob.Key).StoreDurably());
             if (options.Enabled)
             {
                 quartz.AddTrigger(trigger => trigger
                     .ForJob(TokenPruningJob.Key)
                     .WithIdentity("token-pruning-schedule")
-                    .WithCronSchedule(options.TokenPruningSchedule, cron => cron.WithMisfireHandlingInstructionDoNothing()));
+                    .WithCronSchedule(options.TokenPruningSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
             }
         });
-        builder.Services.AddHostedService<QuartzLoggingBinding>();
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return builder;
     }
-}
 
-/// <summary>
-/// Quartz logs through a process-wide static provider that it binds lazily; when a process hosts Plinto more
-/// than once (tests, or a restart inside one process) it would keep the first, disposed, logger factory.
-/// Hosted services are constructed in registration order before any starts, so this one, registered just
-/// before Quartz's, binds the current host's logger factory before Quartz's scheduler factory is built.
-/// </summary>
-internal sealed class QuartzLoggingBinding : IHostedService
-{
-    public QuartzLoggingBinding(ILoggerFactory loggerFactory) => Quartz.Logging.LogContext.SetCurrentLogProvider(loggerFactory);
+    /// <summary>
+    /// SQLite is the single-node embedded default: the schedule lives in memory. On PostgreSQL and SQL Server the
+    /// nodes form a Quartz cluster on the shared database (tables from our migrations, see
+    /// <see cref="QuartzSchema"/>), so each firing runs on exactly one node and a dead node's work is recovered.
+    /// </summary>
+    private static void UseJobStore(IQuartzBuilder quartz, DatabaseOptions database)
+    {
+        if (database.Provider == DatabaseProvider.Sqlite || string.IsNullOrWhiteSpace(database.ConnectionString))
+        {
+            quartz.UseInMemoryStore();
+            return;
+        }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        quartz.UsePersistentStore(store =>
+        {
+            store.ConfigureStore(ado => ado.TablePrefix = QuartzSchema.TablePrefix);
+            if (database.Provider == DatabaseProvider.PostgreSql)
+            {
+                store.UsePostgres(Npgsql.NpgsqlFactory.Instance, database.ConnectionString);
+            }
+            else
+            {
+                store.UseSqlServer(Microsoft.Data.SqlClient.SqlClientFactory.Instance, database.ConnectionString);
+            }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            store.UseSystemTextJsonSerializer();
+            // qrtz_execution_history: which node ran which firing and how it ended (operators, and the multi-node test).
+            store.UseExecutionHistory();
+            store.UseClustering(cluster => cluster.CheckinInterval = TimeSpan.FromSeconds(10));
+        });
+    }
 }

@@ -18,10 +18,12 @@ internal sealed partial class TokenPruningJob(
 {
     public static readonly JobKey Key = new("token-pruning", "plinto");
 
-    public async Task Execute(IJobExecutionContext context)
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
-        var result = await PruneAsync(context.CancellationToken);
+        var result = await PruneAsync(cancellationToken);
         context.Result = result;
+        // In a cluster each firing runs on one node; this line is how an operator (and the multi-node test) sees it.
+        LogFiring(logger, context.ScheduledFireTimeUtc, context.FireInstanceId);
     }
 
     public async Task<PruneResult> PruneAsync(CancellationToken cancellationToken)
@@ -32,6 +34,9 @@ internal sealed partial class TokenPruningJob(
         LogPruned(logger, prunedTokens, prunedAuthorizations, threshold);
         return new PruneResult(prunedTokens, prunedAuthorizations);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Token pruning firing scheduled for {ScheduledFireTime:O} ran here ({FireInstanceId}).")]
+    private static partial void LogFiring(ILogger logger, DateTimeOffset? scheduledFireTime, string fireInstanceId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Tokens} tokens and {Authorizations} authorizations created before {Threshold}.")]
     private static partial void LogPruned(ILogger logger, long tokens, long authorizations, DateTimeOffset threshold);

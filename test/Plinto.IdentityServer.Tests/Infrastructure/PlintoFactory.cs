@@ -32,13 +32,36 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
         Provider = provider;
         Folder = folder;
         MailFolder = Path.Combine(folder, "mail");
-        settings = new Dictionary<string, string?>
+        settings = BaseSettings(provider, connectionString, folder);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                // null removes a whole section, e.g. one client of the catalog.
+                foreach (var removed in settings.Keys.Where(k => k == key || k.StartsWith(key + ":", StringComparison.Ordinal)).ToList())
+                {
+                    settings.Remove(removed);
+                }
+            }
+            else
+            {
+                settings[key] = value;
+            }
+        }
+
+        ClientOptions.BaseAddress = new Uri("https://localhost");
+        ClientOptions.AllowAutoRedirect = false;
+    }
+
+    /// <summary>The configuration every test host starts from: the three test clients, the api scope, mail to a folder.</summary>
+    public static Dictionary<string, string?> BaseSettings(DatabaseProvider provider, string connectionString, string folder) =>
+        new()
         {
             ["Plinto:Database:Provider"] = provider.ToString(),
             ["Plinto:Database:ConnectionString"] = connectionString,
             ["Plinto:DataDirectory"] = folder,
             ["Plinto:Issuer"] = "https://localhost/",
-            ["Plinto:Email:PickupDirectory"] = MailFolder,
+            ["Plinto:Email:PickupDirectory"] = Path.Combine(folder, "mail"),
             ["Plinto:Jobs:Enabled"] = "false",
             // All in-memory test requests share one "IP"; the throttling fixture sets real limits.
             ["Plinto:RateLimits:AccountPostsPerMinutePerIp"] = "100000",
@@ -76,26 +99,6 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
             ["Plinto:Clients:2:GrantTypes:0"] = "client_credentials",
             ["Plinto:Clients:2:Scopes:0"] = ApiScope,
         };
-
-        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                // null removes a whole section, e.g. one client of the catalog.
-                foreach (var removed in settings.Keys.Where(k => k == key || k.StartsWith(key + ":", StringComparison.Ordinal)).ToList())
-                {
-                    settings.Remove(removed);
-                }
-            }
-            else
-            {
-                settings[key] = value;
-            }
-        }
-
-        ClientOptions.BaseAddress = new Uri("https://localhost");
-        ClientOptions.AllowAutoRedirect = false;
-    }
 
     public DatabaseProvider Provider { get; }
 

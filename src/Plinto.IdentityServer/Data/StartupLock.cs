@@ -1,0 +1,68 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Plinto.IdentityServer.Data;
+
+/// <summary>
+/// A database-wide lock for start-up work that several nodes would otherwise race on (the client catalog, the
+/// bootstrap administrator): PostgreSQL advisory lock, SQL Server application lock, both held by the context's
+/// connection until disposed. SQLite is one node on one file, so there is nothing to take.
+/// </summary>
+internal sealed class StartupLock : IAsyncDisposable
+{
+    private readonly PlintoDbContext context;
+    private readonly string name;
+
+    private StartupLock(PlintoDbContext context, string name)
+    {
+        this.context = context;
+        this.name = name;
+    }
+
+    public static async Task<StartupLock> AcquireAsync(PlintoDbContext context, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var startupLock = new StartupLock(context, name);
+        if (context.Database.IsSqlite())
+        {
+            return startupLock;
+        }
+
+        // The lock belongs to the session: keep one connection open for the whole critical section.
+        await context.Database.OpenConnectionAsync(cancellationToken);
+        if (context.Database.IsNpgsql())
+        {
+            await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({Key(name)})", cancellationToken);
+        }
+        else
+        {
+            await context.Database.ExecuteSqlAsync(
+                $"EXEC sp_getapplock @Resource = {name}, @LockMode = 'Exclusive', @LockOwner = 'Session', @LockTimeout = 120000",
+                cancellationToken);
+        }
+
+        return startupLock;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (context.Database.IsSqlite())
+        {
+            return;
+        }
+
+        if (context.Database.IsNpgsql())
+        {
+            await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({Key(name)})");
+        }
+        else
+        {
+            await context.Database.ExecuteSqlAsync($"EXEC sp_releaseapplock @Resource = {name}, @LockOwner = 'Session'");
+        }
+
+        await context.Database.CloseConnectionAsync();
+    }
+
+    // A stable 64-bit key per name (string.GetHashCode is randomized per process).
+    private static long Key(string name) =>
+        BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("plinto:" + name)), 0);
+}
