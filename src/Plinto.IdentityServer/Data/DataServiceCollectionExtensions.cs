@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Plinto.IdentityServer.Hosting;
@@ -15,6 +16,10 @@ internal static class DataServiceCollectionExtensions
             .BindConfiguration(DatabaseOptions.Section)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, ValidateDatabaseOptions>();
+
+        // Identity's store schema is part of the model (Version3: passkeys); set here so that the migrate command,
+        // which registers no account services, sees the same model.
+        builder.Services.Configure<IdentityOptions>(o => o.Stores.SchemaVersion = PlintoDbContext.IdentitySchemaVersion);
 
         MigrationsAssemblies.RegisterResolver();
         builder.Services.AddDbContext<PlintoDbContext>((services, options) =>

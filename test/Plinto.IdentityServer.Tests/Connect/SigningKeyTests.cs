@@ -36,6 +36,51 @@ internal sealed class SigningKeyTests
     }
 
     [Test]
+    public async Task Rotating_keys_keeps_issued_tokens_working_until_the_old_key_is_retired()
+    {
+        // docs/operations.md: publish the next key, switch to it, retire the old one after the token lifetime.
+        var folder = Directory.CreateTempSubdirectory("plinto-rotation-").FullName;
+        var connectionString = await TestDatabases.CreateAsync(DatabaseProvider.Sqlite, folder);
+        var (oldSigning, newSigning) = (WriteKey(folder, "signing-old.pem"), WriteKey(folder, "signing-new.pem"));
+        var (oldEncryption, newEncryption) = (WriteKey(folder, "encryption-old.pem"), WriteKey(folder, "encryption-new.pem"));
+        PlintoFactory Host(params (string Path, string Kid)[][] keys) => new(DatabaseProvider.Sqlite, connectionString, folder, new Dictionary<string, string?>
+        {
+            ["Plinto:Keys:SigningKeyFiles"] = null,
+            ["Plinto:Keys:EncryptionKeyFiles"] = null,
+        }.Concat(keys[0].Select((k, i) => KeyValuePair.Create($"Plinto:Keys:SigningKeyFiles:{i}", (string?)k.Path)))
+         .Concat(keys[1].Select((k, i) => KeyValuePair.Create($"Plinto:Keys:EncryptionKeyFiles:{i}", (string?)k.Path)))
+         .ToDictionary());
+
+        TokenResponse before;
+        await using (var old = Host([oldSigning], [oldEncryption]))
+        {
+            var email = UniqueUser.Email();
+            await old.CreateUserAsync(email, UniqueUser.Password);
+            before = await CodeFlowAsync(new Browser(old.CreateClient()), email);
+            Assert.That(new JsonWebToken(before.Get("access_token")).Kid, Is.EqualTo(oldSigning.Kid));
+        }
+
+        TokenResponse during;
+        await using (var switched = Host([newSigning, oldSigning], [newEncryption, oldEncryption]))
+        {
+            var client = switched.CreateClient();
+            Assert.That(await UserInfoStatusAsync(client, before.Get("access_token")), Is.EqualTo(HttpStatusCode.OK), "old access token still valid");
+            during = await OidcClient.RefreshAsync(client, before.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+            Assert.That(during.Status, Is.EqualTo(HttpStatusCode.OK), "a refresh token encrypted with the previous key: " + during.Json);
+            Assert.That(new JsonWebToken(during.Get("access_token")).Kid, Is.EqualTo(newSigning.Kid));
+        }
+
+        await using var retired = Host([newSigning], [newEncryption]);
+        var retiredClient = retired.CreateClient();
+        Assert.That(await UserInfoStatusAsync(retiredClient, during.Get("access_token")), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await UserInfoStatusAsync(retiredClient, before.Get("access_token")), Is.EqualTo(HttpStatusCode.Unauthorized),
+            "a token signed by a retired key is refused");
+        var after = await OidcClient.RefreshAsync(retiredClient, during.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(after.Status, Is.EqualTo(HttpStatusCode.OK), after.Json.ToString());
+        Assert.That((await Jwks.FetchAsync(retiredClient)).Keys.Select(k => k.Kid), Is.EquivalentTo(new[] { newSigning.Kid }));
+    }
+
+    [Test]
     public async Task A_missing_or_weak_key_file_stops_start_up_naming_the_key()
     {
         var folder = Directory.CreateTempSubdirectory("plinto-keys-").FullName;
@@ -70,6 +115,25 @@ internal sealed class SigningKeyTests
         var introspection = await OidcClient.PostFormAsync(client, "/connect/introspect", MachineClientId, MachineSecret,
             new Dictionary<string, string> { ["token"] = token });
         Assert.That(introspection.GetProperty("active").GetBoolean(), Is.True);
+    }
+
+    private static async Task<TokenResponse> CodeFlowAsync(Browser browser, string email)
+    {
+        var pkce = OidcClient.NewPkce();
+        var callback = await OidcClient.AuthorizeAsync(browser,
+            OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
+        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce,
+            ConfidentialClientId, ConfidentialSecret);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+        return tokens;
+    }
+
+    private static async Task<HttpStatusCode> UserInfoStatusAsync(HttpClient client, string accessToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new("Bearer", accessToken);
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
     }
 
     private static (string Path, string Kid) WriteKey(string folder, string name)
