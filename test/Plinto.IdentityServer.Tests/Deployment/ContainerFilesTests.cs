@@ -52,6 +52,9 @@ internal sealed partial class ContainerFilesTests
             Assert.That(runtime, Does.Contain("EXPOSE 8080"));
             Assert.That(runtime.Any(l => l.Contains("ASPNETCORE_HTTP_PORTS=8080", StringComparison.Ordinal)), Is.True);
             Assert.That(runtime.Any(l => l.StartsWith("COPY --from=build", StringComparison.Ordinal)), Is.True, "multi-stage: only the published output");
+            Assert.That(runtime[0], Does.Contain("chiseled"), "the small, shell-less runtime image");
+            Assert.That(runtime.Where(l => l.StartsWith("RUN ", StringComparison.Ordinal)), Is.Empty, "a chiseled image has no shell to RUN anything");
+            Assert.That(runtime.Any(l => l.Contains("--chown=1654:1654", StringComparison.Ordinal)), Is.True, "the data folder belongs to APP_UID");
         });
 
         // Every file the build stage copies exists.
