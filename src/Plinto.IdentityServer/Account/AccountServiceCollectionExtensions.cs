@@ -59,6 +59,10 @@ internal static class AccountServiceCollectionExtensions
 
         services.AddSingleton<PasswordTimingEqualizer>();
         services.AddScoped<PasswordSignIn>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<Mfa.SecondFactors>();
+        services.AddScoped<Mfa.MfaSignIn>();
+        services.AddOptions<Mfa.MfaOptions>().BindConfiguration(Mfa.MfaOptions.Section);
         services.AddAccountThrottling();
         services.Configure<SecurityStampValidatorOptions>(o =>
         {

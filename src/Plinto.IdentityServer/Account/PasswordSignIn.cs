@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using Plinto.IdentityServer.Account.Mfa;
 using Plinto.IdentityServer.Hosting;
 
 namespace Plinto.IdentityServer.Account;
@@ -9,6 +10,10 @@ internal enum PasswordSignInOutcome
     Failed,
     EmailNotConfirmed,
     Throttled,
+    /// <summary>The password was right; the second factor comes next (<c>/account/mfa</c>).</summary>
+    SecondFactorRequired,
+    /// <summary>The password was right; a second factor is required but the account has none yet.</summary>
+    EnrollmentRequired,
 }
 
 /// <summary>
@@ -22,16 +27,19 @@ internal sealed class PasswordSignIn(
     PasswordTimingEqualizer timing,
     AccountAttemptLimiter attempts,
     PlintoMetrics metrics,
+    MfaSignIn mfa,
+    SecondFactors factors,
     TimeProvider time)
 {
-    public async Task<PasswordSignInOutcome> SignInAsync(string email, string password, bool remember)
+    /// <param name="multiFactorRequested">The client asked for multi-factor authentication (<c>acr_values</c>).</param>
+    public async Task<PasswordSignInOutcome> SignInAsync(string email, string password, bool remember, bool multiFactorRequested = false)
     {
-        var outcome = await AttemptAsync(email, password, remember);
+        var outcome = await AttemptAsync(email, password, remember, multiFactorRequested);
         metrics.PasswordSignIn(outcome.ToString());
         return outcome;
     }
 
-    private async Task<PasswordSignInOutcome> AttemptAsync(string email, string password, bool remember)
+    private async Task<PasswordSignInOutcome> AttemptAsync(string email, string password, bool remember, bool multiFactorRequested)
     {
         // Before the lookup and the hash: the budget is per address, whether an account has it or not.
         if (!attempts.TryAttempt(email))
@@ -56,6 +64,14 @@ internal sealed class PasswordSignIn(
         if (!await signInManager.CanSignInAsync(user))
         {
             return PasswordSignInOutcome.EmailNotConfirmed;
+        }
+
+        if (mfa.IsRequired(user, multiFactorRequested))
+        {
+            // Not signed in yet: the password is the first factor of two. The failure count is reset only when
+            // the second factor succeeds, so guessing codes after a right password still locks the account.
+            await mfa.BeginAsync(user, ["pwd"], remember);
+            return await factors.IsEnrolledAsync(user) ? PasswordSignInOutcome.SecondFactorRequired : PasswordSignInOutcome.EnrollmentRequired;
         }
 
         await users.ResetAccessFailedCountAsync(user);

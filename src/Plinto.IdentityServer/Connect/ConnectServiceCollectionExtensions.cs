@@ -55,7 +55,8 @@ internal static class ConnectServiceCollectionExtensions
                 options.RegisterScopes([.. ValidateClientCatalogOptions.StandardScopes, .. declaredScopes.Select(s => s.Name!)]);
                 options.RegisterClaims(
                     Claims.Subject, Claims.Name, Claims.GivenName, Claims.FamilyName,
-                    Claims.Email, Claims.EmailVerified, Claims.AuthenticationTime, Claims.AuthenticationMethodReference);
+                    Claims.Email, Claims.EmailVerified, Claims.AuthenticationTime, Claims.AuthenticationMethodReference,
+                    Claims.AuthenticationContextReference);
 
                 options.SetAccessTokenLifetime(tokens.AccessTokenLifetime)
                     .SetIdentityTokenLifetime(tokens.IdentityTokenLifetime)
@@ -80,6 +81,7 @@ internal static class ConnectServiceCollectionExtensions
                 }
 
                 options.AddEventHandler(TokenResponseMetricsHandler.Descriptor);
+                options.AddEventHandler(AcrDiscoveryHandler.Descriptor);
 
                 var aspNetCore = options.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

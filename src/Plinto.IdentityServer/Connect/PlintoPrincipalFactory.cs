@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Mfa;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Plinto.IdentityServer.Connect;
@@ -40,6 +41,9 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
         {
             identity.SetClaims(Claims.AuthenticationMethodReference, JsonSerializer.SerializeToElement(methods));
         }
+
+        // OIDC Core §2 acr: which of our authentication context classes the session satisfies.
+        identity.SetClaim(Claims.AuthenticationContextReference, AuthenticationContext.For(methods));
 
         identity.SetScopes(scopes);
         identity.SetResources(await ToListAsync(scopeManager.ListResourcesAsync(scopes, cancellationToken)));
@@ -100,7 +104,7 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
     private static IEnumerable<string> GetDestinations(Claim claim) => claim.Type switch
     {
         Claims.Subject => [Destinations.AccessToken, Destinations.IdentityToken],
-        Claims.AuthenticationTime or Claims.AuthenticationMethodReference => [Destinations.IdentityToken],
+        Claims.AuthenticationTime or Claims.AuthenticationMethodReference or Claims.AuthenticationContextReference => [Destinations.IdentityToken],
         Claims.Name or Claims.GivenName or Claims.FamilyName
             or Claims.Email or Claims.EmailVerified => [Destinations.IdentityToken],
         // Anything else (including OpenIddict's private claims, which it handles itself) stays out of tokens.

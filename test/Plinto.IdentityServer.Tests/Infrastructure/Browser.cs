@@ -91,3 +91,10 @@ internal sealed class Browser(HttpClient client)
 
     public bool IsLocal(Uri uri) => uri.Authority == client.BaseAddress!.Authority && uri.Scheme == client.BaseAddress.Scheme;
 }
+
+internal static class BrowserExtensions
+{
+    /// <summary>Where a redirect points, as a path and query (for assertions on where a page sent the browser).</summary>
+    public static string LastUrlAfterRedirect(this Browser browser, HttpResponseMessage response) =>
+        Browser.IsRedirect(response) ? browser.RedirectTarget(response).PathAndQuery : browser.LastUrl!.PathAndQuery;
+}

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Mfa;
 
 namespace Plinto.IdentityServer.Pages.Account;
 
@@ -52,10 +53,15 @@ internal sealed class SignInModel(PasswordSignIn passwordSignIn, IOpenIddictAppl
             return Page();
         }
 
-        switch (await passwordSignIn.SignInAsync(Input.Email, Input.Password, Input.RememberMe))
+        var multiFactorRequested = AuthenticationContext.RequestsMultiFactor(AccountLinks.ReadAuthorizationParameter(ReturnUrl, "acr_values"));
+        switch (await passwordSignIn.SignInAsync(Input.Email, Input.Password, Input.RememberMe, multiFactorRequested))
         {
             case PasswordSignInOutcome.SignedIn:
                 return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
+            case PasswordSignInOutcome.SecondFactorRequired:
+                return RedirectToPage("/Account/Mfa", new { ReturnUrl });
+            case PasswordSignInOutcome.EnrollmentRequired:
+                return RedirectToPage("/Account/MfaSetup", new { ReturnUrl });
             case PasswordSignInOutcome.Throttled:
                 Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 Response.Headers.RetryAfter = "60";

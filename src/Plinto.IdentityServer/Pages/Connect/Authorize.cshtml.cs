@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Mfa;
 using Plinto.IdentityServer.Connect;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -31,6 +32,7 @@ internal sealed class AuthorizeModel(
     PlintoPrincipalFactory principals,
     IAntiforgery antiforgery,
     IDataProtectionProvider dataProtection,
+    MfaSignIn mfa,
     TimeProvider time) : PageModel
 {
     private readonly ITimeLimitedDataProtector reauthentication =
@@ -69,6 +71,21 @@ internal sealed class AuthorizeModel(
                     reauthentication.Protect(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), TimeSpan.FromMinutes(30))));
             var returnUrl = AuthorizationRequestParameters.ToUrl(Request.PathBase + Request.Path, fields);
             return Challenge(new AuthenticationProperties { RedirectUri = returnUrl }, IdentityConstants.ApplicationScheme);
+        }
+
+        // Step-up (OIDC Core §3.1.2.1 acr_values, and the MFA policy): a session without a second factor gets one
+        // before anything is issued. A voluntary claim: the ID token's acr says what was actually done.
+        var sessionMethods = ConnectEndpoints.ReadAuthenticationMethods(session.Principal!);
+        if (mfa.IsRequired(user, AuthenticationContext.RequestsMultiFactor(request.AcrValues))
+            && !AuthenticationContext.IsMultiFactor(sessionMethods))
+        {
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Reject(Errors.InteractionRequired, "A second factor is required.");
+            }
+
+            var returnUrl = AuthorizationRequestParameters.ToUrl(Request.PathBase + Request.Path, AuthorizationRequestParameters.Flatten(request));
+            return RedirectToPage("/Account/Mfa", new { ReturnUrl = returnUrl });
         }
 
         var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)

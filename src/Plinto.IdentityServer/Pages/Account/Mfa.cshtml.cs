@@ -1,0 +1,71 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Mfa;
+
+namespace Plinto.IdentityServer.Pages.Account;
+
+/// <summary>The second step of a sign-in, or a step-up of the current session: an authenticator or recovery code.</summary>
+internal sealed class MfaModel(MfaSignIn mfa, SecondFactors factors, AccountAttemptLimiter attempts) : PageModel
+{
+    public const string FailureMessage = "That code is not right, or it was already used. Try the next code from your app.";
+
+    [BindProperty]
+    [Required(ErrorMessage = "Enter the code from your authenticator app, or a recovery code.")]
+    [Display(Name = "Verification code")]
+    public string Code { get; set; } = string.Empty;
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public bool StepUp { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (await mfa.FindAsync() is not { } pending)
+        {
+            return RedirectToPage("/Account/SignIn", new { ReturnUrl });
+        }
+
+        if (!await factors.IsEnrolledAsync(pending.User))
+        {
+            return RedirectToPage("/Account/MfaSetup", new { ReturnUrl });
+        }
+
+        StepUp = pending.StepUp;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (await mfa.FindAsync() is not { } pending)
+        {
+            // The two-factor cookie expired (5 minutes) or was never there: start again.
+            return RedirectToPage("/Account/SignIn", new { ReturnUrl });
+        }
+
+        StepUp = pending.StepUp;
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        // Before any check: the same per-account budget as passwords (codes are short, guessing must be slow).
+        if (!attempts.TryAttempt("mfa:" + pending.User.Id))
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = "60";
+            ModelState.AddModelError(string.Empty, "Too many attempts. Wait a minute, then try again.");
+            return Page();
+        }
+
+        if (await mfa.CompleteAsync(pending, Code) != SecondFactorResult.Accepted)
+        {
+            ModelState.AddModelError(nameof(Code), FailureMessage);
+            return Page();
+        }
+
+        return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
+    }
+}
