@@ -50,8 +50,10 @@ internal static class AccountServiceCollectionExtensions
             options.LoginPath = "/account/signin";
             options.LogoutPath = "/account/signout";
             options.AccessDeniedPath = "/error";
-            options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            options.ExpireTimeSpan = Sessions.UserSessions.IdleLifetime;
             options.SlidingExpiration = true;
+            // Server-side session records (revocable from the account center), then Identity's security stamp.
+            options.Events.OnValidatePrincipal = Sessions.UserSessions.ValidatePrincipalAsync;
         });
         services.ConfigureExternalCookie(options => PlintoCookies.Apply(options.Cookie, "plinto.external", requireHttps));
         services.Configure<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(
@@ -61,6 +63,8 @@ internal static class AccountServiceCollectionExtensions
         services.AddScoped<PasswordSignIn>();
         services.AddHttpContextAccessor();
         services.AddScoped<Mfa.SecondFactors>();
+        services.AddMemoryCache();
+        services.AddScoped<Sessions.UserSessions>();
         services.AddScoped<Mfa.MfaSignIn>();
         services.AddOptions<Mfa.MfaOptions>().BindConfiguration(Mfa.MfaOptions.Section);
         services.AddAccountThrottling();

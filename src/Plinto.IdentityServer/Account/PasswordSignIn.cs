@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Plinto.IdentityServer.Account.Mfa;
+using Plinto.IdentityServer.Account.Sessions;
 using Plinto.IdentityServer.Hosting;
 
 namespace Plinto.IdentityServer.Account;
@@ -29,7 +30,7 @@ internal sealed class PasswordSignIn(
     PlintoMetrics metrics,
     MfaSignIn mfa,
     SecondFactors factors,
-    TimeProvider time)
+    UserSessions sessions)
 {
     /// <param name="multiFactorRequested">The client asked for multi-factor authentication (<c>acr_values</c>).</param>
     public async Task<PasswordSignInOutcome> SignInAsync(string email, string password, bool remember, bool multiFactorRequested = false)
@@ -76,7 +77,7 @@ internal sealed class PasswordSignIn(
 
         await users.ResetAccessFailedCountAsync(user);
         // A new cookie, and so a new session, at every sign-in.
-        await signInManager.SignInWithClaimsAsync(user, remember, SessionClaims.For(time.GetUtcNow(), "pwd"));
+        await sessions.SignInAsync(user, ["pwd"], remember);
         return PasswordSignInOutcome.SignedIn;
     }
 }

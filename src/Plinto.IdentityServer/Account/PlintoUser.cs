@@ -14,6 +14,9 @@ internal sealed class PlintoUser : IdentityUser
     /// <summary>Full name as the person wants it shown (OIDC <c>name</c>).</summary>
     public string? Name { get; set; }
 
+    /// <summary>URL of a profile picture (OIDC <c>picture</c>), https only.</summary>
+    public string? Picture { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 }
 
@@ -24,5 +27,6 @@ internal sealed class PlintoUserConfiguration : IEntityTypeConfiguration<PlintoU
         builder.Property(u => u.GivenName).HasMaxLength(128);
         builder.Property(u => u.FamilyName).HasMaxLength(128);
         builder.Property(u => u.Name).HasMaxLength(256);
+        builder.Property(u => u.Picture).HasMaxLength(2048);
     }
 }

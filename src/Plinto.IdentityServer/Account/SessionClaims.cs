@@ -33,7 +33,7 @@ internal static class SessionClaims
     {
         if (context.NewPrincipal?.Identity is ClaimsIdentity identity)
         {
-            foreach (var claim in context.CurrentPrincipal?.Claims.Where(c => c.Type is AuthenticationTime or Methods) ?? [])
+            foreach (var claim in context.CurrentPrincipal?.Claims.Where(c => c.Type is AuthenticationTime or Methods or Sessions.UserSessions.SessionIdClaim) ?? [])
             {
                 identity.AddClaim(new Claim(claim.Type, claim.Value, claim.ValueType));
             }

@@ -9,6 +9,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Sessions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Plinto.IdentityServer.Connect;
@@ -34,6 +35,7 @@ internal static class ConnectEndpoints
         IOpenIddictApplicationManager applications,
         PlintoPrincipalFactory principals,
         IOptions<TokenOptions> tokenOptions,
+        UserSessions sessions,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -72,6 +74,13 @@ internal static class ConnectEndpoints
             return Reject(Errors.InvalidGrant, "The account's credentials changed; sign in again.");
         }
 
+        // Revoking a browser session in the account center also ends what applications obtained through it.
+        var sessionId = granted.GetClaim(UserSessions.SessionIdClaim);
+        if (sessionId is not null && await sessions.IsRevokedAsync(sessionId))
+        {
+            return Reject(Errors.InvalidGrant, "The session this grant came from was revoked; sign in again.");
+        }
+
         var authenticatedAt = ReadAuthenticationTime(granted);
         if (request.IsRefreshTokenGrantType() && time.GetUtcNow() - authenticatedAt > tokenOptions.Value.RefreshTokenAbsoluteLifetime)
         {
@@ -80,7 +89,7 @@ internal static class ConnectEndpoints
         }
 
         var refreshed = await principals.CreateForUserAsync(
-            user, granted.GetScopes(), authenticatedAt, ReadAuthenticationMethods(granted), cancellationToken);
+            user, granted.GetScopes(), authenticatedAt, ReadAuthenticationMethods(granted), sessionId, cancellationToken);
         refreshed.SetAuthorizationId(granted.GetAuthorizationId());
         return Results.SignIn(refreshed, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }

@@ -54,7 +54,7 @@ internal static class ConnectServiceCollectionExtensions
 
                 options.RegisterScopes([.. ValidateClientCatalogOptions.StandardScopes, .. declaredScopes.Select(s => s.Name!)]);
                 options.RegisterClaims(
-                    Claims.Subject, Claims.Name, Claims.GivenName, Claims.FamilyName,
+                    Claims.Subject, Claims.Name, Claims.GivenName, Claims.FamilyName, Claims.Picture,
                     Claims.Email, Claims.EmailVerified, Claims.AuthenticationTime, Claims.AuthenticationMethodReference,
                     Claims.AuthenticationContextReference);
 

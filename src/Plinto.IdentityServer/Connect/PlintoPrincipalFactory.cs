@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Mfa;
+using Plinto.IdentityServer.Account.Sessions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Plinto.IdentityServer.Connect;
@@ -28,11 +29,13 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
     /// <summary>Principal for a user, carrying forward when and how they authenticated.</summary>
     public async Task<ClaimsPrincipal> CreateForUserAsync(
         PlintoUser user, ImmutableArray<string> scopes, DateTimeOffset authenticatedAt, IReadOnlyCollection<string> methods,
-        CancellationToken cancellationToken)
+        string? sessionId, CancellationToken cancellationToken)
     {
         var identity = new ClaimsIdentity(AuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, await users.GetUserIdAsync(user));
         identity.SetClaim(SecurityStampClaim, await users.GetSecurityStampAsync(user));
+        // The browser session the grant came from (no destination: inside codes and refresh tokens only).
+        identity.SetClaim(UserSessions.SessionIdClaim, sessionId);
         AddProfileClaims(identity, user, scopes);
 
         // OIDC Core §2: auth_time in seconds since the epoch; amr as a JSON array (RFC 8176 values).
@@ -73,6 +76,7 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
             AddIfPresent(claims, Claims.Name, user.Name);
             AddIfPresent(claims, Claims.GivenName, user.GivenName);
             AddIfPresent(claims, Claims.FamilyName, user.FamilyName);
+            AddIfPresent(claims, Claims.Picture, user.Picture);
             // No preferred_username: the user name is the e-mail address, which "profile" does not grant.
         }
 
@@ -105,7 +109,7 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
     {
         Claims.Subject => [Destinations.AccessToken, Destinations.IdentityToken],
         Claims.AuthenticationTime or Claims.AuthenticationMethodReference or Claims.AuthenticationContextReference => [Destinations.IdentityToken],
-        Claims.Name or Claims.GivenName or Claims.FamilyName
+        Claims.Name or Claims.GivenName or Claims.FamilyName or Claims.Picture
             or Claims.Email or Claims.EmailVerified => [Destinations.IdentityToken],
         // Anything else (including OpenIddict's private claims, which it handles itself) stays out of tokens.
         _ => [],

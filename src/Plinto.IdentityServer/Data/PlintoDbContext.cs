@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Sessions;
 
 namespace Plinto.IdentityServer.Data;
 
@@ -17,6 +18,8 @@ internal sealed class PlintoDbContext(DbContextOptions<PlintoDbContext> options)
         IDataProtectionKeyContext
 {
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
 
     /// <summary>
     /// Identity reads the schema version from IdentityOptions in the application services; the host and the

@@ -2,11 +2,13 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Plinto.IdentityServer.Account.Sessions;
 
 namespace Plinto.IdentityServer.Account.Mfa;
 
 /// <summary>Who is between the first and the second factor, and how they got there.</summary>
-internal sealed record PendingSignIn(PlintoUser User, IReadOnlyList<string> Methods, bool Remember, bool StepUp);
+/// <param name="ReplacingSessionId">For a step-up, the session that the completed sign-in replaces.</param>
+internal sealed record PendingSignIn(PlintoUser User, IReadOnlyList<string> Methods, bool Remember, bool StepUp, string? ReplacingSessionId = null);
 
 /// <summary>
 /// The second step of a sign-in. After the first factor, the person is held in Identity's short-lived
@@ -18,10 +20,9 @@ internal sealed record PendingSignIn(PlintoUser User, IReadOnlyList<string> Meth
 internal sealed class MfaSignIn(
     IHttpContextAccessor http,
     UserManager<PlintoUser> users,
-    SignInManager<PlintoUser> signInManager,
     SecondFactors factors,
-    IOptions<MfaOptions> options,
-    TimeProvider time)
+    UserSessions sessions,
+    IOptions<MfaOptions> options)
 {
     private const string MethodClaim = "plinto_first_factor";
     private const string RememberClaim = "plinto_remember";
@@ -61,7 +62,7 @@ internal sealed class MfaSignIn(
         if (session.Succeeded && await users.GetUserAsync(session.Principal) is { } signedIn)
         {
             var methods = session.Principal.FindAll(SessionClaims.Methods).Select(c => c.Value).Where(m => m != "mfa").ToList();
-            return new PendingSignIn(signedIn, methods, session.Properties.IsPersistent, StepUp: true);
+            return new PendingSignIn(signedIn, methods, session.Properties.IsPersistent, StepUp: true, UserSessions.CurrentId(session.Principal));
         }
 
         return null;
@@ -97,6 +98,6 @@ internal sealed class MfaSignIn(
     {
         var methods = pending.Methods.Append(secondMethod).Distinct().Append("mfa").ToArray();
         await Context.SignOutAsync(IdentityConstants.TwoFactorUserIdScheme);
-        await signInManager.SignInWithClaimsAsync(pending.User, pending.Remember, SessionClaims.For(time.GetUtcNow(), methods));
+        await sessions.SignInAsync(pending.User, methods, pending.Remember, pending.ReplacingSessionId);
     }
 }

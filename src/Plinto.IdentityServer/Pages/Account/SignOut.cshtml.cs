@@ -1,11 +1,11 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Sessions;
 
 namespace Plinto.IdentityServer.Pages.Account;
 
-internal sealed class SignOutModel(SignInManager<PlintoUser> signInManager) : PageModel
+internal sealed class SignOutModel(UserSessions sessions) : PageModel
 {
     public bool SignedOut { get; private set; }
 
@@ -16,7 +16,7 @@ internal sealed class SignOutModel(SignInManager<PlintoUser> signInManager) : Pa
 
     public async Task<IActionResult> OnPostAsync()
     {
-        await signInManager.SignOutAsync();
+        await sessions.SignOutAsync();
         SignedOut = true;
         return Page();
     }

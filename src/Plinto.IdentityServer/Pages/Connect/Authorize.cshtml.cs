@@ -11,6 +11,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Mfa;
+using Plinto.IdentityServer.Account.Sessions;
 using Plinto.IdentityServer.Connect;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -165,7 +166,7 @@ internal sealed class AuthorizeModel(
     {
         var principal = await principals.CreateForUserAsync(
             user, request.GetScopes(), SessionClaims.ReadAuthenticationTime(session.Principal!)!.Value,
-            ConnectEndpoints.ReadAuthenticationMethods(session.Principal!), cancellationToken);
+            ConnectEndpoints.ReadAuthenticationMethods(session.Principal!), UserSessions.CurrentId(session.Principal!), cancellationToken);
 
         // A permanent authorization remembers the consent; tokens hang off it so they can be revoked together.
         remembered ??= await authorizations.CreateAsync(

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Sessions;
 using Plinto.IdentityServer.Connect;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -18,7 +19,7 @@ namespace Plinto.IdentityServer.Pages.Connect;
 /// sign-out happens at once; without one the person confirms, so a third-party page cannot sign them out.
 /// </summary>
 [IgnoreAntiforgeryToken]
-internal sealed class EndSessionModel(SignInManager<PlintoUser> signInManager, IAntiforgery antiforgery) : PageModel
+internal sealed class EndSessionModel(SignInManager<PlintoUser> signInManager, UserSessions sessions, IAntiforgery antiforgery) : PageModel
 {
     public IReadOnlyList<KeyValuePair<string, string>> Fields { get; private set; } = [];
 
@@ -53,7 +54,7 @@ internal sealed class EndSessionModel(SignInManager<PlintoUser> signInManager, I
         // The person confirmed on our page, or the client proved it knows this very session.
         if (confirmed || (hintSubject is not null && hintSubject == sessionSubject))
         {
-            await signInManager.SignOutAsync();
+            await sessions.SignOutAsync();
             return ReturnToClient();
         }
 
