@@ -40,8 +40,13 @@ internal static class HostingServiceCollectionExtensions
             PlintoCookies.Apply(o.Cookie, "plinto.antiforgery", requireHttps);
             o.Cookie.SameSite = SameSiteMode.Strict;
         });
-        services.AddRazorPages(o => o.Conventions.AddFolderApplicationModelConvention("/Account",
-            model => model.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(Account.AccountThrottling.Policy))));
+        services.AddRazorPages(o =>
+        {
+            o.Conventions.AddFolderApplicationModelConvention("/Account",
+                model => model.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(Account.AccountThrottling.Policy)));
+            // The account center needs a session (the cookie's challenge sends the browser to sign in).
+            o.Conventions.AuthorizeFolder("/Account/Manage");
+        });
         services.AddRequestLocalization(o =>
         {
             // English first; a translation adds its culture here and its resource file.

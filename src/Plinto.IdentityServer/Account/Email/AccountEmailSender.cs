@@ -59,6 +59,23 @@ internal sealed partial class AccountEmailSender(MailQueue queue, IOptions<Email
             "Reset your password", resetLink,
             $"Sign in: {signInLink}. If this was not you, you can ignore this message.");
 
+    public Task SendEmailChangeLinkAsync(string newEmail, string link) =>
+        SendAsync(newEmail, "Confirm your new email address",
+            "Confirm this address to make it the one you sign in with. The link works once and expires soon.",
+            "Use this address", link,
+            "If you did not ask for this, ignore this message: nothing changes.");
+
+    public Task SendEmailChangeRequestedNoticeAsync(string currentEmail) =>
+        SendAsync(currentEmail, "Your sign-in email address is about to change",
+            "Someone signed in to your account asked to change its email address. It changes only when the link sent to the new address is used.",
+            null, null,
+            "If this was not you, change your password now and sign out your other sessions from your account page.");
+
+    public Task SendPasswordChangedNoticeAsync(string email) =>
+        SendAsync(email, "Your password was changed",
+            "The password of your account was just changed.", null, null,
+            "If this was not you, reset your password now using \"Forgot password?\" on the sign-in page.");
+
     [LoggerMessage(Level = LogLevel.Error, Message = "The mail queue is full; a message was dropped.")]
     private static partial void LogQueueFull(ILogger logger);
 }

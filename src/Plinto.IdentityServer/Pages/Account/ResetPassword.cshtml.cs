@@ -12,7 +12,8 @@ namespace Plinto.IdentityServer.Pages.Account;
 internal sealed class ResetPasswordModel(
     UserManager<PlintoUser> users,
     IOpenIddictAuthorizationManager authorizations,
-    IOpenIddictTokenManager tokens) : PageModel
+    IOpenIddictTokenManager tokens,
+    Plinto.IdentityServer.Account.Sessions.UserSessions sessions) : PageModel
 {
     private const string InvalidLink = "This reset link is invalid or has expired. Ask for a new one.";
 
@@ -97,6 +98,7 @@ internal sealed class ResetPasswordModel(
 
         await authorizations.RevokeBySubjectAsync(user.Id, HttpContext.RequestAborted);
         await tokens.RevokeBySubjectAsync(user.Id, HttpContext.RequestAborted);
+        await sessions.RevokeAllAsync(user.Id, keep: null);
         Done = true;
         return Page();
     }

@@ -1,0 +1,84 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Mfa;
+using Plinto.IdentityServer.Account.Sessions;
+
+namespace Plinto.IdentityServer.Pages.Account.Manage;
+
+/// <summary>Second factors in the account center: status, new recovery codes, turning it off (with the password).</summary>
+internal sealed class TwoStepModel(
+    UserManager<PlintoUser> users,
+    SecondFactors factors,
+    UserSessions sessions,
+    IOptions<MfaOptions> options) : PageModel
+{
+    public bool Enrolled { get; private set; }
+
+    public int RecoveryCodesLeft { get; private set; }
+
+    public bool Required => options.Value.Required;
+
+    public IReadOnlyList<string>? NewRecoveryCodes { get; private set; }
+
+    [BindProperty]
+    [DataType(DataType.Password)]
+    [Display(Name = "Your password")]
+    public string? Password { get; set; }
+
+    public async Task OnGetAsync() => await LoadAsync(await CurrentUserAsync());
+
+    public async Task<IActionResult> OnPostRegenerateAsync()
+    {
+        var user = await CurrentUserAsync();
+        if (!await factors.IsEnrolledAsync(user))
+        {
+            return RedirectToPage();
+        }
+
+        NewRecoveryCodes = await factors.ReplaceRecoveryCodesAsync(user);
+        await LoadAsync(user);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostDisableAsync()
+    {
+        var user = await CurrentUserAsync();
+        if (Required)
+        {
+            return RedirectToPage();
+        }
+
+        if (string.IsNullOrEmpty(Password) || !await users.CheckPasswordAsync(user, Password))
+        {
+            if (!string.IsNullOrEmpty(Password))
+            {
+                await users.AccessFailedAsync(user);
+            }
+
+            ModelState.AddModelError(nameof(Password), "Your password is not right.");
+            await LoadAsync(user);
+            return Page();
+        }
+
+        var current = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        await factors.DisableAsync(user); // changes the security stamp: other sessions end
+        await sessions.RevokeAllAsync(user.Id, keep: UserSessions.CurrentId(User));
+        await sessions.RenewCookieAsync(user, current.Principal!, current.Properties?.IsPersistent ?? false);
+        TempData["Status"] = "Two-step verification is off.";
+        return RedirectToPage();
+    }
+
+    private async Task<PlintoUser> CurrentUserAsync() =>
+        await users.GetUserAsync(User) ?? throw new InvalidOperationException("Signed in without an account.");
+
+    private async Task LoadAsync(PlintoUser user)
+    {
+        Enrolled = await factors.IsEnrolledAsync(user);
+        RecoveryCodesLeft = Enrolled ? await factors.CountRecoveryCodesAsync(user) : 0;
+    }
+}
