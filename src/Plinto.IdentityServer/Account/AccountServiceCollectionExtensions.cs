@@ -64,6 +64,13 @@ internal static class AccountServiceCollectionExtensions
         services.AddHttpContextAccessor();
         services.AddScoped<Mfa.SecondFactors>();
         services.AddMemoryCache();
+        services.AddOptions<Passkeys.PasskeyOptions>().BindConfiguration(Passkeys.PasskeyOptions.Section)
+            .Validate(o => o.MaxPerUser is >= 1 and <= 100, "Plinto:Passkeys:MaxPerUser must be between 1 and 100.")
+            .Validate(o => o.AllowedOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/"),
+                "Plinto:Passkeys:AllowedOrigins must be origins such as https://id.example.com.")
+            .ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<IdentityPasskeyOptions>, Passkeys.ConfigureIdentityPasskeyOptions>();
+        services.AddScoped<Passkeys.Passkeys>();
         services.AddScoped<Sessions.UserSessions>();
         services.AddScoped<Mfa.MfaSignIn>();
         services.AddOptions<Mfa.MfaOptions>().BindConfiguration(Mfa.MfaOptions.Section);

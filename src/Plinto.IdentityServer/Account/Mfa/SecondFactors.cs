@@ -29,7 +29,9 @@ internal sealed class SecondFactors(UserManager<PlintoUser> users, TimeProvider 
         !string.IsNullOrEmpty(await users.GetAuthenticationTokenAsync(user, Provider, TotpSecretToken));
 
     /// <summary>True when the account has any second factor it can use to sign in.</summary>
-    public async Task<bool> IsEnrolledAsync(PlintoUser user) => await HasAuthenticatorAsync(user);
+    public async Task<bool> IsEnrolledAsync(PlintoUser user) => await HasAuthenticatorAsync(user) || await HasPasskeyAsync(user);
+
+    public async Task<bool> HasPasskeyAsync(PlintoUser user) => (await users.GetPasskeysAsync(user)).Count > 0;
 
     /// <summary>
     /// Stores the secret once the person proved their app has it (a first valid code), turns on two-factor sign-in

@@ -7,7 +7,7 @@ using Plinto.IdentityServer.Account.Mfa;
 namespace Plinto.IdentityServer.Pages.Account;
 
 /// <summary>The second step of a sign-in, or a step-up of the current session: an authenticator or recovery code.</summary>
-internal sealed class MfaModel(MfaSignIn mfa, SecondFactors factors, AccountAttemptLimiter attempts) : PageModel
+internal sealed class MfaModel(MfaSignIn mfa, SecondFactors factors, AccountAttemptLimiter attempts, Plinto.IdentityServer.Account.Passkeys.Passkeys passkeys) : PageModel
 {
     public const string FailureMessage = "That code is not right, or it was already used. Try the next code from your app.";
 
@@ -21,6 +21,43 @@ internal sealed class MfaModel(MfaSignIn mfa, SecondFactors factors, AccountAtte
 
     public bool StepUp { get; private set; }
 
+    public bool HasAuthenticator { get; private set; }
+
+    public bool HasPasskey { get; private set; }
+
+    /// <summary>Options for this person's own passkeys (the second factor after a password, or a step-up).</summary>
+    public async Task<IActionResult> OnGetPasskeyOptionsAsync() =>
+        await mfa.FindAsync() is { } pending
+            ? Content(await passkeys.RequestOptionsAsync(pending.User), "application/json")
+            : Unauthorized();
+
+    public async Task<IActionResult> OnPostPasskeyAsync(string? credential)
+    {
+        ModelState.Clear();
+        if (await mfa.FindAsync() is not { } pending)
+        {
+            return RedirectToPage("/Account/SignIn", new { ReturnUrl });
+        }
+
+        var assertion = string.IsNullOrEmpty(credential) || credential.Length > 16_384 ? null : await passkeys.AssertAsync(credential, pending.User);
+        if (assertion is null)
+        {
+            await LoadAsync(pending);
+            ModelState.AddModelError(string.Empty, "That passkey could not be verified. Try again, or enter a code.");
+            return Page();
+        }
+
+        await mfa.FinishAsync(pending, assertion.Methods[0]);
+        return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
+    }
+
+    private async Task LoadAsync(PendingSignIn pending)
+    {
+        StepUp = pending.StepUp;
+        HasAuthenticator = await factors.HasAuthenticatorAsync(pending.User);
+        HasPasskey = await factors.HasPasskeyAsync(pending.User);
+    }
+
     public async Task<IActionResult> OnGetAsync()
     {
         if (await mfa.FindAsync() is not { } pending)
@@ -33,7 +70,7 @@ internal sealed class MfaModel(MfaSignIn mfa, SecondFactors factors, AccountAtte
             return RedirectToPage("/Account/MfaSetup", new { ReturnUrl });
         }
 
-        StepUp = pending.StepUp;
+        await LoadAsync(pending);
         return Page();
     }
 
@@ -45,7 +82,7 @@ internal sealed class MfaModel(MfaSignIn mfa, SecondFactors factors, AccountAtte
             return RedirectToPage("/Account/SignIn", new { ReturnUrl });
         }
 
-        StepUp = pending.StepUp;
+        await LoadAsync(pending);
         if (!ModelState.IsValid)
         {
             return Page();

@@ -7,7 +7,12 @@ using Plinto.IdentityServer.Account.Mfa;
 
 namespace Plinto.IdentityServer.Pages.Account;
 
-internal sealed class SignInModel(PasswordSignIn passwordSignIn, IOpenIddictApplicationManager applications) : PageModel
+internal sealed class SignInModel(
+    PasswordSignIn passwordSignIn,
+    Plinto.IdentityServer.Account.Passkeys.Passkeys passkeys,
+    Plinto.IdentityServer.Account.Sessions.UserSessions sessions,
+    Microsoft.AspNetCore.Identity.SignInManager<PlintoUser> signInManager,
+    IOpenIddictApplicationManager applications) : PageModel
 {
     public const string FailureMessage = "Email or password is incorrect.";
 
@@ -18,6 +23,8 @@ internal sealed class SignInModel(PasswordSignIn passwordSignIn, IOpenIddictAppl
     public string? ReturnUrl { get; set; }
 
     public bool ShowConfirmationHint { get; private set; }
+
+    public bool PasskeyFailed { get; private set; }
 
     /// <summary>The application the person is signing in to, when an authorization request brought them here.</summary>
     public string? ClientName { get; private set; }
@@ -74,6 +81,34 @@ internal sealed class SignInModel(PasswordSignIn passwordSignIn, IOpenIddictAppl
             default:
                 return Fail();
         }
+    }
+
+    /// <summary>WebAuthn request options for any discoverable passkey (the button and the autofill).</summary>
+    public async Task<IActionResult> OnGetPasskeyOptionsAsync() =>
+        Content(await passkeys.RequestOptionsAsync(user: null), "application/json");
+
+    /// <summary>Passwordless sign-in: a verified passkey with user verification is two factors by itself.</summary>
+    public async Task<IActionResult> OnPostPasskeyAsync(string? credential)
+    {
+        ModelState.Clear(); // the password form's fields are not part of this post
+        await DescribeClientAsync();
+        var assertion = string.IsNullOrEmpty(credential) || credential.Length > 16_384 ? null : await passkeys.AssertAsync(credential, expectedUser: null);
+        if (assertion is null)
+        {
+            PasskeyFailed = true;
+            ModelState.AddModelError(string.Empty, "That passkey could not be used to sign in. Try again, or use your password.");
+            return Page();
+        }
+
+        if (!await signInManager.CanSignInAsync(assertion.User) || await signInManager.UserManager.IsLockedOutAsync(assertion.User))
+        {
+            PasskeyFailed = true;
+            ModelState.AddModelError(string.Empty, "This account cannot sign in right now.");
+            return Page();
+        }
+
+        await sessions.SignInAsync(assertion.User, assertion.Methods, remember: false);
+        return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
     }
 
     private async Task DescribeClientAsync()

@@ -35,7 +35,7 @@ internal sealed class TwoStepModel(
     public async Task<IActionResult> OnPostRegenerateAsync()
     {
         var user = await CurrentUserAsync();
-        if (!await factors.IsEnrolledAsync(user))
+        if (!await factors.HasAuthenticatorAsync(user))
         {
             return RedirectToPage();
         }
@@ -78,7 +78,8 @@ internal sealed class TwoStepModel(
 
     private async Task LoadAsync(PlintoUser user)
     {
-        Enrolled = await factors.IsEnrolledAsync(user);
+        // This page is about the authenticator app (and its recovery codes); passkeys have their own page.
+        Enrolled = await factors.HasAuthenticatorAsync(user);
         RecoveryCodesLeft = Enrolled ? await factors.CountRecoveryCodesAsync(user) : 0;
     }
 }

@@ -1,0 +1,113 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.WebUtilities;
+using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Passkeys;
+
+namespace Plinto.IdentityServer.Pages.Account.Manage;
+
+/// <summary>
+/// The account's passkeys: list, add, rename, remove. Adding and removing need a recent sign-in (within
+/// <see cref="ReauthenticationWindow"/>), so a session left open on a shared computer cannot plant or pull one.
+/// </summary>
+internal sealed class PasskeysModel(UserManager<PlintoUser> users, Passkeys passkeys, TimeProvider time) : PageModel
+{
+    public static readonly TimeSpan ReauthenticationWindow = TimeSpan.FromMinutes(10);
+
+    public IReadOnlyList<PasskeyRow> Passkeys { get; private set; } = [];
+
+    public bool RecentlyAuthenticated { get; private set; }
+
+    public int MaxPerUser => passkeys.MaxPerUser;
+
+    public sealed record PasskeyRow(string Id, string Name, bool Synced, string Created);
+
+    public async Task OnGetAsync() => await LoadAsync(await CurrentUserAsync());
+
+    public async Task<IActionResult> OnGetCreationOptionsAsync()
+    {
+        if (!IsRecent())
+        {
+            return Forbid();
+        }
+
+        return Content(await passkeys.CreationOptionsAsync(await CurrentUserAsync()), "application/json");
+    }
+
+    public async Task<IActionResult> OnPostAddAsync(string? credential, string? name)
+    {
+        var user = await CurrentUserAsync();
+        if (!IsRecent())
+        {
+            return RedirectToPage();
+        }
+
+        var (passkey, error) = string.IsNullOrEmpty(credential) || credential.Length > 65_536
+            ? (null, "No passkey was received. Try again.")
+            : await passkeys.RegisterAsync(user, credential, name);
+        if (passkey is null)
+        {
+            ModelState.AddModelError(string.Empty, error!);
+            await LoadAsync(user);
+            return Page();
+        }
+
+        TempData["Status"] = $"Passkey \"{passkey.Name}\" added.";
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostRenameAsync(string? id, string? name)
+    {
+        var user = await CurrentUserAsync();
+        if (IsRecent() && Decode(id) is { } credentialId && !string.IsNullOrWhiteSpace(name)
+            && await users.GetPasskeyAsync(user, credentialId) is { } passkey)
+        {
+            passkey.Name = name.Trim()[..Math.Min(name.Trim().Length, 64)];
+            await users.AddOrUpdatePasskeyAsync(user, passkey);
+            TempData["Status"] = "Passkey renamed.";
+        }
+
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostRemoveAsync(string? id)
+    {
+        var user = await CurrentUserAsync();
+        if (IsRecent() && Decode(id) is { } credentialId && (await users.RemovePasskeyAsync(user, credentialId)).Succeeded)
+        {
+            TempData["Status"] = "Passkey removed. It can no longer sign in to your account.";
+        }
+
+        return RedirectToPage();
+    }
+
+    private bool IsRecent() =>
+        SessionClaims.ReadAuthenticationTime(User) is { } at && time.GetUtcNow() - at <= ReauthenticationWindow;
+
+    private async Task<PlintoUser> CurrentUserAsync() =>
+        await users.GetUserAsync(User) ?? throw new InvalidOperationException("Signed in without an account.");
+
+    private async Task LoadAsync(PlintoUser user)
+    {
+        RecentlyAuthenticated = IsRecent();
+        Passkeys = (await users.GetPasskeysAsync(user))
+            .OrderBy(p => p.CreatedAt)
+            .Select(p => new PasskeyRow(WebEncoders.Base64UrlEncode(p.CredentialId), p.Name ?? "Passkey", p.IsBackupEligible,
+                p.CreatedAt.ToString("d MMM yyyy", CultureInfo.InvariantCulture)))
+            .ToList();
+    }
+
+    private static byte[]? Decode(string? id)
+    {
+        try
+        {
+            return string.IsNullOrEmpty(id) || id.Length > 1400 ? null : WebEncoders.Base64UrlDecode(id);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

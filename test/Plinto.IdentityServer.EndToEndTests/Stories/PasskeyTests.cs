@@ -1,0 +1,177 @@
+using Microsoft.Playwright;
+using Plinto.IdentityServer.EndToEndTests.Infrastructure;
+using Plinto.IdentityServer.EndToEndTests.Pages;
+
+namespace Plinto.IdentityServer.EndToEndTests.Stories;
+
+/// <summary>
+/// Passkeys in Chromium with the DevTools virtual authenticator: registration, passwordless sign-in through
+/// autofill (conditional mediation: the virtual authenticator picks its passkey as a person would from the
+/// list), a passkey as the second step after a password, and the attacks a relying party must refuse
+/// (SECURITY-CHECKLIST: Passkeys).
+/// </summary>
+internal sealed class PasskeyTests : BrowserFixture
+{
+    private const string PasskeyRefused = "That passkey could not be used to sign in";
+
+    [Test]
+    public async Task A_person_adds_a_passkey_signs_in_with_it_by_autofill_and_a_removed_passkey_no_longer_works()
+    {
+        var authenticator = await VirtualAuthenticator.AttachAsync(Context, Page);
+        var email = await RegisterPasskeyAsync("Work laptop");
+        await Assertions.Expect(Page.GetByTestId("passkey")).ToContainTextAsync("Work laptop");
+
+        // The sign-in page offers the passkey in the email field's autofill; picking it signs in, no password.
+        await SignOutAsync();
+        await OpenSignInAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
+        await Assertions.Expect(Page.Locator("main")).ToContainTextAsync(email);
+        Assert.That((await authenticator.CredentialsAsync()).Single().GetProperty("signCount").GetInt32(), Is.GreaterThan(0));
+
+        // Just signed in with it, so the page allows removing it.
+        await Page.GotoAsync("/account/manage/passkeys");
+        await Page.GetByTestId("passkey").GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
+        await Assertions.Expect(Page.GetByText("It can no longer sign in")).ToBeVisibleAsync();
+
+        // The authenticator still holds the key; the server no longer accepts it (and does not retry by itself).
+        await SignOutAsync();
+        await OpenSignInAsync("/account/signin");
+        await Assertions.Expect(Page.GetByText(PasskeyRefused)).ToBeVisibleAsync();
+        await Assertions.Expect(Page.Locator("form[data-passkey=get]")).Not.ToHaveAttributeAsync("data-conditional", "on");
+    }
+
+    [TestCase("no user verification")]
+    [TestCase("no user presence")]
+    [TestCase("bogus signature")]
+    public async Task A_response_that_fails_a_WebAuthn_check_is_refused(string attack)
+    {
+        var authenticator = await VirtualAuthenticator.AttachAsync(Context, Page);
+        await RegisterPasskeyAsync("Phone");
+        await SignOutAsync();
+
+        await (attack switch
+        {
+            "no user verification" => authenticator.SetResponseOverridesAsync(badUserVerification: true),
+            "no user presence" => authenticator.SetResponseOverridesAsync(badUserPresence: true),
+            _ => authenticator.SetResponseOverridesAsync(bogusSignature: true),
+        });
+        await OpenSignInAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await Assertions.Expect(Page.Locator(".error-summary, [data-passkey-status]:not([hidden])").First).ToBeVisibleAsync();
+        Assert.That(Page.Url, Does.Contain("/account/signin"));
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).Not.ToBeVisibleAsync();
+
+        // The same authenticator, honest again, signs in: the refusal was about the response, not the passkey.
+        await authenticator.SetResponseOverridesAsync();
+        await authenticator.SetUserVerifiedAsync(true);
+        await OpenSignInAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
+    }
+
+    [Test]
+    public async Task An_authenticator_that_cannot_verify_the_user_does_not_sign_in()
+    {
+        var authenticator = await VirtualAuthenticator.AttachAsync(Context, Page);
+        await RegisterPasskeyAsync("Old key");
+        await SignOutAsync();
+
+        // User verification is required: the browser itself refuses to use an authenticator that did not verify.
+        await authenticator.SetUserVerifiedAsync(false);
+        await OpenSignInAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await new SignInPage(Page).SignInWithPasskeyAsync();
+        await Assertions.Expect(Page.Locator("[data-passkey-status]")).ToContainTextAsync("Try again, or use your password");
+        Assert.That(Page.Url, Does.Contain("/account/signin"));
+    }
+
+    [Test]
+    public async Task A_cloned_credential_whose_counter_goes_backwards_is_refused()
+    {
+        var authenticator = await VirtualAuthenticator.AttachAsync(Context, Page);
+        await RegisterPasskeyAsync("Security key");
+
+        // Two honest sign-ins move the stored counter forward.
+        for (var i = 0; i < 2; i++)
+        {
+            await SignOutAsync();
+            await OpenSignInAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+            await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
+        }
+
+        await SignOutAsync();
+        // The same key material with an old counter: what a cloned authenticator presents.
+        var original = (await authenticator.CredentialsAsync()).Single();
+        Assert.That(original.GetProperty("signCount").GetInt32(), Is.GreaterThanOrEqualTo(2));
+        await authenticator.RemoveCredentialAsync(original.GetProperty("credentialId").GetString()!);
+        await authenticator.AddCredentialAsync(original, signCount: 0);
+
+        await OpenSignInAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await Assertions.Expect(Page.GetByText(PasskeyRefused)).ToBeVisibleAsync();
+    }
+
+    [Test]
+    public async Task The_same_authenticator_cannot_register_a_second_passkey_for_the_account()
+    {
+        await VirtualAuthenticator.AttachAsync(Context, Page);
+        await RegisterPasskeyAsync("First");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" }).ClickAsync();
+        await Assertions.Expect(Page.GetByText("This device already has a passkey for your account")).ToBeVisibleAsync();
+        await Assertions.Expect(Page.GetByTestId("passkey")).ToHaveCountAsync(1);
+    }
+
+    [Test]
+    public async Task A_passkey_is_the_second_step_after_a_password()
+    {
+        var authenticator = await VirtualAuthenticator.AttachAsync(Context, Page);
+        var email = await RegisterPasskeyAsync("Phone");
+        await TotpJourney.EnrollAsync(Page); // turns two-step verification on
+
+        // Take the key out of the authenticator for the password step, so autofill has nothing to offer...
+        var key = (await authenticator.CredentialsAsync()).Single();
+        await authenticator.RemoveCredentialAsync(key.GetProperty("credentialId").GetString()!);
+        await SignOutAsync();
+        await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await new SignInPage(Page).SignInAsync(email, Accounts.Password); // nothing in the authenticator: no autofill
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Two-step verification" })).ToBeVisibleAsync();
+
+        // ...and put it back for the second step.
+        await authenticator.AddCredentialAsync(key, key.GetProperty("signCount").GetInt32());
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Use a passkey" }).ClickAsync();
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>A new account signs in with its password and adds a passkey from the account center.</summary>
+    private async Task<string> RegisterPasskeyAsync(string name)
+    {
+        var email = await Accounts.CreateAsync(Server);
+        await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage%2Fpasskeys");
+        await new SignInPage(Page).SignInAsync(email, Accounts.Password);
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Passkeys" })).ToBeVisibleAsync();
+        await Page.GetByLabel("Name (optional)").FillAsync(name);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" }).ClickAsync();
+        await Assertions.Expect(Page.GetByText($"Passkey \"{name}\" added.")).ToBeVisibleAsync();
+        return email;
+    }
+
+    /// <summary>
+    /// Opens the sign-in page without waiting for its load event: with a passkey in the authenticator, autofill
+    /// may sign in (and navigate) before the page has finished loading.
+    /// </summary>
+    private async Task OpenSignInAsync(string url)
+    {
+        try
+        {
+            await Page.GotoAsync(url, new() { WaitUntil = WaitUntilState.Commit });
+        }
+        catch (PlaywrightException exception) when (exception.Message.Contains("interrupted by another navigation", StringComparison.Ordinal)
+            || exception.Message.Contains("ERR_ABORTED", StringComparison.Ordinal))
+        {
+            // The autofill's own navigation overtook ours: expected; the assertions that follow check where it led.
+        }
+    }
+
+    private async Task SignOutAsync()
+    {
+        await Page.GotoAsync("/account/signout");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "You are signed out" })).ToBeVisibleAsync();
+    }
+}
