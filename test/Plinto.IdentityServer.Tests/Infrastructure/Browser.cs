@@ -35,7 +35,9 @@ internal sealed class Browser(HttpClient client)
     public async Task<HttpResponseMessage> SubmitAsync(
         IHtmlDocument page, IDictionary<string, string> values, string? selector = null, (string Name, string Value)? submitter = null)
     {
-        var form = (selector is null ? page.Forms.FirstOrDefault() : page.QuerySelector(selector) as IHtmlFormElement)
+        // Without a selector: the first form a person can see (hidden ones, like the passkey form that needs
+        // JavaScript to appear, are not there for a browser without it).
+        var form = (selector is null ? page.Forms.FirstOrDefault(f => !f.HasAttribute("hidden")) : page.QuerySelector(selector) as IHtmlFormElement)
             ?? throw new AssertionException($"No form{(selector is null ? string.Empty : " " + selector)} on the page:\n{page.Body?.TextContent}");
 
         var fields = new List<KeyValuePair<string, string>>();
