@@ -35,7 +35,13 @@ internal static class AccountServiceCollectionExtensions
             .AddEntityFrameworkStores<PlintoDbContext>()
             .AddDefaultTokenProviders()
             .AddPasswordValidator<PasswordLengthValidator>()
-            .AddPasswordValidator<CommonPasswordValidator>();
+            .AddPasswordValidator<CommonPasswordValidator>()
+            .AddPasswordValidator<BreachedPasswordValidator>();
+        services.AddOptions<PasswordPolicyOptions>().BindConfiguration(PasswordPolicyOptions.Section)
+            .Validate(o => o.BreachedPasswordsPath is null || File.Exists(o.BreachedPasswordsPath) || Directory.Exists(o.BreachedPasswordsPath),
+                "Plinto:Passwords:BreachedPasswordsPath does not name an existing file or folder.")
+            .Validate(o => o.BreachedMinimumCount >= 1, "Plinto:Passwords:BreachedMinimumCount must be at least 1.")
+            .ValidateOnStart();
 
         // OWASP Password Storage Cheat Sheet: PBKDF2-HMAC-SHA512 with 210,000 iterations.
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);

@@ -45,7 +45,7 @@
   });
 
   // Passkey autofill (conditional mediation) on the email field: autocomplete="username webauthn".
-  const autofill = document.querySelector("form[data-passkey=get][data-conditional]");
+  const autofill = document.querySelector("form[data-passkey=get][data-conditional=on]");
   if (autofill && supported && typeof PublicKeyCredential.isConditionalMediationAvailable === "function") {
     PublicKeyCredential.isConditionalMediationAvailable().then(async (available) => {
       if (!available) return;
