@@ -69,6 +69,7 @@ internal static class AccountServiceCollectionExtensions
         services.AddScoped<PasswordSignIn>();
         services.AddHttpContextAccessor();
         services.AddScoped<Mfa.SecondFactors>();
+        services.AddScoped<Mfa.EmailCodes>();
         services.AddMemoryCache();
         services.AddOptions<Passkeys.PasskeyOptions>().BindConfiguration(Passkeys.PasskeyOptions.Section)
             .Validate(o => o.MaxPerUser is >= 1 and <= 100, "Plinto:Passkeys:MaxPerUser must be between 1 and 100.")

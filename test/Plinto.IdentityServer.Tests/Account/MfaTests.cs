@@ -143,6 +143,30 @@ internal sealed class MfaTests(DatabaseProvider provider) : DatabaseFixture(prov
     }
 
     [Test]
+    public async Task A_step_up_starts_a_new_session_and_ends_the_old_one()
+    {
+        var email = UniqueUser.Email();
+        await Factory.CreateUserAsync(email, UniqueUser.Password);
+        var browser = NewBrowser();
+        var (_, signIn) = await browser.OpenAsync("/account/signin");
+        var signedIn = await browser.SubmitAsync(signIn, new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = UniqueUser.Password });
+        var oldCookie = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.Contains("plinto.session=", StringComparison.Ordinal)).Split(';')[0];
+
+        // Step-up through enrolment (the account has no second factor yet).
+        var (_, setup) = await browser.OpenAsync("/account/mfa/setup");
+        var secret = setup.QuerySelector("[data-testid=totp-secret]")!.TextContent;
+        await browser.SubmitAsync(setup, new Dictionary<string, string> { ["Code"] = TestTotp.Code(secret, DateTimeOffset.UtcNow) });
+
+        // The cookie from before the step-up names a session that no longer exists (no session fixation).
+        using var stale = Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/account/manage");
+        request.Headers.Add("Cookie", oldCookie);
+        var response = await stale.SendAsync(request);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "the old session ended");
+        Assert.That((await browser.GetAsync("/account/manage")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "the new one is live");
+    }
+
+    [Test]
     public async Task A_password_reset_does_not_bypass_the_second_factor()
     {
         var (email, browser) = await SignedInUserAsync();

@@ -71,6 +71,12 @@ internal sealed partial class AccountEmailSender(MailQueue queue, IOptions<Email
             null, null,
             "If this was not you, change your password now and sign out your other sessions from your account page.");
 
+    public Task SendOneTimeCodeAsync(string email, string code, bool signIn) =>
+        SendAsync(email, $"Your Plinto code: {code}",
+            signIn ? $"Your sign-in code is {code}. It works once, for 10 minutes." : $"Your verification code is {code}. It works once, for 10 minutes.",
+            null, null,
+            "If you did not try to sign in, someone may know your email address" + (signIn ? "." : " and password: change your password."));
+
     public Task SendPasswordChangedNoticeAsync(string email) =>
         SendAsync(email, "Your password was changed",
             "The password of your account was just changed.", null, null,

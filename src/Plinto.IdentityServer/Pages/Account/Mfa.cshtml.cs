@@ -7,7 +7,13 @@ using Plinto.IdentityServer.Account.Mfa;
 namespace Plinto.IdentityServer.Pages.Account;
 
 /// <summary>The second step of a sign-in, or a step-up of the current session: an authenticator or recovery code.</summary>
-internal sealed class MfaModel(MfaSignIn mfa, SecondFactors factors, AccountAttemptLimiter attempts, Plinto.IdentityServer.Account.Passkeys.Passkeys passkeys) : PageModel
+internal sealed class MfaModel(
+    MfaSignIn mfa,
+    SecondFactors factors,
+    AccountAttemptLimiter attempts,
+    Plinto.IdentityServer.Account.Passkeys.Passkeys passkeys,
+    EmailCodes emailCodes,
+    Microsoft.AspNetCore.Identity.UserManager<PlintoUser> users) : PageModel
 {
     public const string FailureMessage = "That code is not right, or it was already used. Try the next code from your app.";
 
@@ -24,6 +30,64 @@ internal sealed class MfaModel(MfaSignIn mfa, SecondFactors factors, AccountAtte
     public bool HasAuthenticator { get; private set; }
 
     public bool HasPasskey { get; private set; }
+
+    public bool EmailCodeSent { get; private set; }
+
+    [BindProperty]
+    [Display(Name = "Code from the email")]
+    public string? EmailCode { get; set; }
+
+    /// <summary>A code by e-mail as the second step after a password (the fallback when the app is not at hand).</summary>
+    public async Task<IActionResult> OnPostSendEmailCodeAsync()
+    {
+        ModelState.Clear();
+        if (await mfa.FindAsync() is not { } pending)
+        {
+            return RedirectToPage("/Account/SignIn", new { ReturnUrl });
+        }
+
+        await LoadAsync(pending);
+        if (!attempts.TryAttempt("mfa-email-send:" + pending.User.Id))
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            ModelState.AddModelError(string.Empty, "Too many attempts. Wait a minute, then try again.");
+            return Page();
+        }
+
+        await emailCodes.SendAsync(pending.User, EmailCodePurpose.SecondFactor);
+        EmailCodeSent = true;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostVerifyEmailCodeAsync()
+    {
+        ModelState.Clear();
+        if (await mfa.FindAsync() is not { } pending)
+        {
+            return RedirectToPage("/Account/SignIn", new { ReturnUrl });
+        }
+
+        await LoadAsync(pending);
+        EmailCodeSent = true;
+        if (!attempts.TryAttempt("mfa:" + pending.User.Id))
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            ModelState.AddModelError(string.Empty, "Too many attempts. Wait a minute, then try again.");
+            return Page();
+        }
+
+        if (string.IsNullOrWhiteSpace(EmailCode) || await users.IsLockedOutAsync(pending.User)
+            || !await emailCodes.VerifyAsync(pending.User, EmailCodePurpose.SecondFactor, EmailCode))
+        {
+            await users.AccessFailedAsync(pending.User);
+            ModelState.AddModelError(nameof(EmailCode), "That code is not right, or it expired. Ask for a new one.");
+            return Page();
+        }
+
+        await users.ResetAccessFailedCountAsync(pending.User);
+        await mfa.FinishAsync(pending, "otp");
+        return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
+    }
 
     /// <summary>Options for this person's own passkeys (the second factor after a password, or a step-up).</summary>
     public async Task<IActionResult> OnGetPasskeyOptionsAsync() =>
