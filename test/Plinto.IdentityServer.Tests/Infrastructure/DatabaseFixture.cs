@@ -14,10 +14,13 @@ internal abstract class DatabaseFixture(DatabaseProvider provider)
     /// <summary>Settings a fixture adds to or overrides in the defaults of <see cref="PlintoFactory"/>.</summary>
     protected virtual IDictionary<string, string?>? Settings => null;
 
+    /// <summary>A clock the fixture can move; null: the real one.</summary>
+    protected virtual TestTime? Time => null;
+
     [OneTimeSetUp]
     public async Task StartHostAsync()
     {
-        Factory = await PlintoFactory.CreateAsync(provider, Settings);
+        Factory = await PlintoFactory.CreateAsync(provider, Settings, Time);
         _ = Factory.Server; // start now, so a start-up failure fails the fixture set-up with its message
     }
 

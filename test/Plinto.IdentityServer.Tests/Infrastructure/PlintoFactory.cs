@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -110,13 +111,16 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
 
     public string Folder { get; }
 
+    /// <summary>A clock the test moves (replaces the host's <see cref="TimeProvider"/>).</summary>
+    public TestTime? Time { get; init; }
+
     public string MailFolder { get; }
 
-    public static async Task<PlintoFactory> CreateAsync(DatabaseProvider provider, IDictionary<string, string?>? overrides = null)
+    public static async Task<PlintoFactory> CreateAsync(DatabaseProvider provider, IDictionary<string, string?>? overrides = null, TestTime? time = null)
     {
         var folder = Directory.CreateTempSubdirectory("plinto-test-").FullName;
         var connectionString = await TestDatabases.CreateAsync(provider, folder);
-        return new PlintoFactory(provider, connectionString, folder, overrides) { OwnsFolder = true };
+        return new PlintoFactory(provider, connectionString, folder, overrides) { OwnsFolder = true, Time = time };
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -129,6 +133,11 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (Time is not null)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
         }
     }
 

@@ -54,14 +54,14 @@ internal sealed class Passkeys(
     public async Task<(UserPasskeyInfo? Passkey, string? Error)> RegisterAsync(PlintoUser user, string credentialJson, string? name)
     {
         var state = TakeState("create:" + user.Id);
-        if (state is null)
-        {
-            return (null, "The passkey request expired. Try again.");
-        }
-
         if ((await users.GetPasskeysAsync(user)).Count >= MaxPerUser)
         {
             return (null, $"You already have {MaxPerUser} passkeys. Remove one first.");
+        }
+
+        if (state is null)
+        {
+            return (null, "The passkey request expired. Try again.");
         }
 
         var result = await handler.PerformAttestationAsync(new PasskeyAttestationContext
