@@ -20,6 +20,9 @@ internal sealed class PasskeyTests : BrowserFixture
         var authenticator = await VirtualAuthenticator.AttachAsync(Context, Page);
         var email = await RegisterPasskeyAsync("Work laptop");
         await Assertions.Expect(Page.GetByTestId("passkey")).ToContainTextAsync("Work laptop");
+        await Page.GetByTestId("passkey").GetByLabel("New name").FillAsync("Office laptop");
+        await Page.GetByTestId("passkey").GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
+        await Assertions.Expect(Page.GetByTestId("passkey")).ToContainTextAsync("Office laptop");
 
         // The sign-in page offers the passkey in the email field's autofill; picking it signs in, no password.
         await SignOutAsync();
@@ -117,8 +120,16 @@ internal sealed class PasskeyTests : BrowserFixture
     [Test]
     public async Task The_same_authenticator_cannot_register_a_second_passkey_for_the_account()
     {
+        await WithoutAutofillAsync();
         await VirtualAuthenticator.AttachAsync(Context, Page);
         await RegisterPasskeyAsync("First");
+
+        // The account now has a second factor: this password-only session proves it before adding another.
+        await Assertions.Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" })).ToHaveCountAsync(0);
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Verify with your second step" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Use a passkey" }).ClickAsync();
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Passkeys" })).ToBeVisibleAsync();
+
         await Page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" }).ClickAsync();
         await Assertions.Expect(Page.GetByText("This device already has a passkey for your account")).ToBeVisibleAsync();
         await Assertions.Expect(Page.GetByTestId("passkey")).ToHaveCountAsync(1);
@@ -128,9 +139,12 @@ internal sealed class PasskeyTests : BrowserFixture
     public async Task A_passkey_is_the_second_step_after_a_password()
     {
         await WithoutAutofillAsync();
-        var authenticator = await VirtualAuthenticator.AttachAsync(Context, Page);
-        var email = await RegisterPasskeyAsync("Phone");
-        await TotpJourney.EnrollAsync(Page); // turns two-step verification on
+        await VirtualAuthenticator.AttachAsync(Context, Page);
+        var email = await Accounts.CreateAsync(Server);
+        await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await new SignInPage(Page).SignInAsync(email, Accounts.Password);
+        await TotpJourney.EnrollAsync(Page); // two-step verification on; this session now has both factors
+        await AddPasskeyAsync("Phone");
 
         await SignOutAsync();
         await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
@@ -153,11 +167,17 @@ internal sealed class PasskeyTests : BrowserFixture
         var email = await Accounts.CreateAsync(Server);
         await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage%2Fpasskeys");
         await new SignInPage(Page).SignInAsync(email, Accounts.Password);
+        await AddPasskeyAsync(name);
+        return email;
+    }
+
+    private async Task AddPasskeyAsync(string name)
+    {
+        await Page.GotoAsync("/account/manage/passkeys");
         await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Passkeys" })).ToBeVisibleAsync();
         await Page.GetByLabel("Name (optional)").FillAsync(name);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" }).ClickAsync();
         await Assertions.Expect(Page.GetByText($"Passkey \"{name}\" added.")).ToBeVisibleAsync();
-        return email;
     }
 
     /// <summary>

@@ -95,7 +95,27 @@ internal sealed partial class EmailCodeTests(DatabaseProvider provider) : Databa
         Assert.That((await next.GetAsync("/account/manage")).StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "no session yet");
     }
 
-    private static async Task<AngleSharp.Html.Dom.IHtmlDocument> RequestCodeAsync(Browser browser, string email)
+    [Test]
+    public async Task A_mailbox_never_counts_as_both_factors()
+    {
+        var (email, browser) = await SignedInUserAsync();
+        await MfaTests.EnrollAsync(browser);
+
+        var attacker = NewBrowser();
+        var page = await RequestCodeAsync(attacker, email);
+        await attacker.SubmitAsync(page, new Dictionary<string, string> { ["Code"] = await CodeFromMailAsync(email) });
+        var (_, mfa) = await attacker.OpenAsync("/account/mfa");
+        Assert.That(mfa.QuerySelector("[data-testid=send-email-code]"), Is.Null, "no e-mail option after an e-mailed first factor");
+
+        var token = mfa.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        var forced = await attacker.Client.PostAsync("/account/mfa?handler=SendEmailCode", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+        Assert.That(Browser.IsRedirect(forced), Is.True, "refused");
+        await Task.Delay(300);
+        Assert.That(MailDrop.Find(Factory.MailFolder, email).Count(m => m.Subject?.Contains("Your Plinto code", StringComparison.Ordinal) == true), Is.EqualTo(1));
+        Assert.That((await attacker.GetAsync("/account/manage")).StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "no session");
+    }
+
+    internal static async Task<AngleSharp.Html.Dom.IHtmlDocument> RequestCodeAsync(Browser browser, string email)
     {
         var (_, form) = await browser.OpenAsync("/account/signin/email-code");
         var response = await browser.SubmitAsync(form, new Dictionary<string, string> { ["Email"] = email });
@@ -103,12 +123,38 @@ internal sealed partial class EmailCodeTests(DatabaseProvider provider) : Databa
         return await Browser.ReadPageAsync(response);
     }
 
-    private async Task<string> CodeFromMailAsync(string email)
+    private Task<string> CodeFromMailAsync(string email) => CodeFromMailAsync(Factory.MailFolder, email);
+
+    internal static async Task<string> CodeFromMailAsync(string mailFolder, string email)
     {
-        var message = await MailDrop.WaitForAsync(Factory.MailFolder, email, "Your Plinto code");
+        var message = await MailDrop.WaitForAsync(mailFolder, email, "Your Plinto code");
         return SixDigits().Match(message.Subject ?? string.Empty).Value;
     }
 
     [GeneratedRegex(@"\d{6}")]
     private static partial Regex SixDigits();
 }
+
+/// <summary>Expiry needs a clock the test moves; its own fixture, so the other tests keep the real one.</summary>
+internal sealed class EmailCodeExpiryTests(DatabaseProvider provider) : DatabaseFixture(provider)
+{
+    private readonly TestTime time = new();
+
+    protected override TestTime Time => time;
+
+    [Test]
+    public async Task A_code_expires_after_ten_minutes()
+    {
+        var email = UniqueUser.Email("late");
+        await Factory.CreateUserAsync(email, UniqueUser.Password);
+        var browser = NewBrowser();
+        var page = await EmailCodeTests.RequestCodeAsync(browser, email);
+        var code = await EmailCodeTests.CodeFromMailAsync(Factory.MailFolder, email);
+
+        time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(5));
+        var response = await browser.SubmitAsync(page, new Dictionary<string, string> { ["Code"] = code });
+        Assert.That(Browser.IsRedirect(response), Is.False, "an expired code does not sign in");
+        Assert.That((await Browser.ReadPageAsync(response)).QuerySelector(".error-summary")!.TextContent, Does.Contain("expired"));
+    }
+}
+

@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
@@ -9,6 +12,33 @@ namespace Plinto.IdentityServer.Tests.Account;
 internal sealed class MfaPolicyTests(DatabaseProvider provider) : DatabaseFixture(provider)
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Plinto:Mfa:Required"] = "true" };
+
+    [Test]
+    public async Task An_account_with_a_passkey_cannot_enrol_an_app_instead_of_using_it()
+    {
+        var email = UniqueUser.Email();
+        var user = await Factory.CreateUserAsync(email, UniqueUser.Password);
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            var stored = (await users.FindByIdAsync(user.Id))!;
+            var passkey = new UserPasskeyInfo(Guid.NewGuid().ToByteArray(), [1, 2, 3], DateTimeOffset.UtcNow, 0, ["internal"], true, false, false, [0], [0]);
+            Assert.That((await users.AddOrUpdatePasskeyAsync(stored, passkey)).Succeeded, Is.True);
+        }
+
+        // The password alone (a stolen one): the second step asks for the passkey...
+        var attacker = NewBrowser();
+        var (_, message) = await SignInAsync(attacker, email, UniqueUser.Password);
+        Assert.That(message, Is.Empty);
+        var (_, mfa) = await attacker.OpenAsync("/account/mfa");
+        Assert.That(attacker.LastUrl!.AbsolutePath, Is.EqualTo("/account/mfa"));
+
+        // ...and enrolling an app of the attacker's own instead is refused.
+        var (_, setup) = await attacker.OpenAsync("/account/mfa/setup");
+        Assert.That(attacker.LastUrl!.AbsolutePath, Is.EqualTo("/account/mfa"));
+        Assert.That(setup.QuerySelector("[data-testid=totp-secret]"), Is.Null);
+        Assert.That((await attacker.GetAsync("/account/manage")).StatusCode, Is.EqualTo(System.Net.HttpStatusCode.Redirect));
+    }
 
     [Test]
     public async Task An_account_without_a_second_factor_enrols_at_its_next_sign_in_and_then_continues()

@@ -201,6 +201,7 @@ internal sealed class MfaTests(DatabaseProvider provider) : DatabaseFixture(prov
 
         var done = await browser.SubmitAsync(retry, new Dictionary<string, string> { ["Code"] = TestTotp.Code(secret, DateTimeOffset.UtcNow) });
         var codes = (await Browser.ReadPageAsync(done)).QuerySelectorAll("ul.recovery-codes code").Select(c => c.TextContent).ToList();
+        Assert.That(codes, Has.Count.EqualTo(10), "enrolment finished with recovery codes");
         return (secret, codes);
     }
 

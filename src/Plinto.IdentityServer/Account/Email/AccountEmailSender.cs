@@ -77,6 +77,11 @@ internal sealed partial class AccountEmailSender(MailQueue queue, IOptions<Email
             null, null,
             "If you did not try to sign in, someone may know your email address" + (signIn ? "." : " and password: change your password."));
 
+    public Task SendRecoveryCodesReplacedNoticeAsync(string email) =>
+        SendAsync(email, "Your recovery codes were replaced",
+            "New recovery codes were created for your account; the old ones no longer work.", null, null,
+            "If this was not you, change your password now and sign out your other sessions from your account page.");
+
     public Task SendPasswordChangedNoticeAsync(string email) =>
         SendAsync(email, "Your password was changed",
             "The password of your account was just changed.", null, null,

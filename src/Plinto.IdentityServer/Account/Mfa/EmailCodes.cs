@@ -57,24 +57,25 @@ internal sealed class EmailCodes(UserManager<PlintoUser> users, Email.AccountEma
             return false;
         }
 
-        var candidate = Hash(Totp.Normalize(code));
-        if (CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(candidate), Encoding.ASCII.GetBytes(state.CodeHash)))
-        {
-            // Single use: removed; if another request removed it first, this one fails on the concurrency stamp.
-            return (await users.RemoveAuthenticationTokenAsync(user, SecondFactors.Provider, name)).Succeeded;
-        }
-
+        // The guess is paid for before it is compared: racing requests cannot share one attempt (the write goes
+        // through the account's concurrency stamp, and a lost race is a refused guess).
         var left = state.AttemptsLeft - 1;
-        if (left <= 0)
+        var paid = left <= 0
+            ? await users.RemoveAuthenticationTokenAsync(user, SecondFactors.Provider, name)
+            : await users.SetAuthenticationTokenAsync(user, SecondFactors.Provider, name, (state with { AttemptsLeft = left }).ToString());
+        if (!paid.Succeeded)
         {
-            await users.RemoveAuthenticationTokenAsync(user, SecondFactors.Provider, name);
-        }
-        else
-        {
-            await users.SetAuthenticationTokenAsync(user, SecondFactors.Provider, name, (state with { AttemptsLeft = left }).ToString());
+            return false;
         }
 
-        return false;
+        var candidate = Hash(Totp.Normalize(code));
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(candidate), Encoding.ASCII.GetBytes(state.CodeHash)))
+        {
+            return false;
+        }
+
+        // Single use: removed (already, if this was the last attempt).
+        return left <= 0 || (await users.RemoveAuthenticationTokenAsync(user, SecondFactors.Provider, name)).Succeeded;
     }
 
     private static string TokenName(EmailCodePurpose purpose) => "EmailCode" + purpose;

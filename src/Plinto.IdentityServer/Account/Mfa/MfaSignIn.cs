@@ -8,7 +8,13 @@ namespace Plinto.IdentityServer.Account.Mfa;
 
 /// <summary>Who is between the first and the second factor, and how they got there.</summary>
 /// <param name="ReplacingSessionId">For a step-up, the session that the completed sign-in replaces.</param>
-internal sealed record PendingSignIn(PlintoUser User, IReadOnlyList<string> Methods, bool Remember, bool StepUp, string? ReplacingSessionId = null);
+/// <param name="AuthenticatedAt">When the first factor was proven (now for a fresh sign-in; the session's for a step-up).</param>
+internal sealed record PendingSignIn(
+    PlintoUser User, IReadOnlyList<string> Methods, bool Remember, bool StepUp, DateTimeOffset AuthenticatedAt, string? ReplacingSessionId = null)
+{
+    /// <summary>Whether the first factor was a password (an e-mailed code must not be both factors).</summary>
+    public bool FirstFactorIsPassword => Methods.Contains("pwd", StringComparer.Ordinal);
+}
 
 /// <summary>
 /// The second step of a sign-in. After the first factor, the person is held in Identity's short-lived
@@ -55,14 +61,16 @@ internal sealed class MfaSignIn(
             && pending.Principal.FindFirstValue(StampClaim) == await users.GetSecurityStampAsync(user))
         {
             return new PendingSignIn(user, pending.Principal.FindAll(MethodClaim).Select(c => c.Value).ToList(),
-                pending.Principal.FindFirstValue(RememberClaim) == "1", StepUp: false);
+                pending.Principal.FindFirstValue(RememberClaim) == "1", StepUp: false,
+                pending.Properties.IssuedUtc ?? DateTimeOffset.UtcNow);
         }
 
         var session = await Context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         if (session.Succeeded && await users.GetUserAsync(session.Principal) is { } signedIn)
         {
-            var methods = session.Principal.FindAll(SessionClaims.Methods).Select(c => c.Value).Where(m => m != "mfa").ToList();
-            return new PendingSignIn(signedIn, methods, session.Properties.IsPersistent, StepUp: true, UserSessions.CurrentId(session.Principal));
+            var methods = session.Principal.FindAll(SessionClaims.Methods).Select(c => c.Value).ToList();
+            return new PendingSignIn(signedIn, methods, session.Properties.IsPersistent, StepUp: true,
+                SessionClaims.ReadAuthenticationTime(session.Principal) ?? DateTimeOffset.MinValue, UserSessions.CurrentId(session.Principal));
         }
 
         return null;
@@ -94,10 +102,22 @@ internal sealed class MfaSignIn(
     }
 
     /// <summary>Signs in with both factors: a new session (new cookie, new auth_time).</summary>
-    public async Task FinishAsync(PendingSignIn pending, string secondMethod)
+    /// <param name="enrolment">
+    /// The second factor was only just set up: it proves the new factor, not the person, so a step-up keeps the
+    /// session's original auth_time (it must not refresh prompt=login, max_age or re-authentication windows).
+    /// </param>
+    public async Task FinishAsync(PendingSignIn pending, string secondMethod, bool enrolment = false)
     {
-        var methods = pending.Methods.Append(secondMethod).Distinct().Append("mfa").ToArray();
+        var methods = pending.Methods.Where(m => m != "mfa").Append(secondMethod).Append("mfa").Distinct().ToArray();
         await Context.SignOutAsync(IdentityConstants.TwoFactorUserIdScheme);
-        await sessions.SignInAsync(pending.User, methods, pending.Remember, pending.ReplacingSessionId);
+        await sessions.SignInAsync(pending.User, methods, pending.Remember, pending.ReplacingSessionId,
+            enrolment && pending.StepUp ? pending.AuthenticatedAt : null);
     }
+
+    /// <summary>
+    /// An e-mailed code is a second factor only after a password, and only for an account that has a real second
+    /// factor (it is the fallback, not a way around enrolment): the mailbox must never count twice.
+    /// </summary>
+    public async Task<bool> MayUseEmailCodeAsync(PendingSignIn pending) =>
+        pending.FirstFactorIsPassword && await factors.IsEnrolledAsync(pending.User);
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Plinto.IdentityServer.Hosting;
 
@@ -26,7 +27,8 @@ internal sealed class Passkeys(
     IHttpContextAccessor http,
     IDataProtectionProvider dataProtection,
     IOptions<PasskeyOptions> options,
-    IOptions<PlintoHostOptions> host)
+    IOptions<PlintoHostOptions> host,
+    Microsoft.Extensions.Caching.Memory.IMemoryCache used)
 {
     private const string StateCookie = "plinto.passkey";
     private readonly ITimeLimitedDataProtector protector =
@@ -136,7 +138,10 @@ internal sealed class Passkeys(
 
     private void SaveState(string purpose, string? state)
     {
-        var protectedState = protector.Protect(purpose + "\n" + (state ?? string.Empty), TimeSpan.FromMinutes(5));
+        // A random id per ceremony: the server remembers used ids, so a captured cookie and assertion cannot be
+        // replayed (synced passkeys report a zero counter, which would not catch it). Per node: documented.
+        var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var protectedState = protector.Protect(purpose + "\n" + nonce + "\n" + (state ?? string.Empty), TimeSpan.FromMinutes(5));
         Context.Response.Cookies.Append(CookieName, protectedState, new CookieOptions
         {
             HttpOnly = true,
@@ -159,9 +164,14 @@ internal sealed class Passkeys(
 
         try
         {
-            var text = protector.Unprotect(value);
-            var separator = text.IndexOf('\n', StringComparison.Ordinal);
-            return separator > 0 && text[..separator] == purpose ? text[(separator + 1)..] : null;
+            var parts = protector.Unprotect(value).Split('\n', 3);
+            if (parts.Length != 3 || parts[0] != purpose || used.TryGetValue("plinto:passkey-state:" + parts[1], out _))
+            {
+                return null;
+            }
+
+            used.Set("plinto:passkey-state:" + parts[1], true, TimeSpan.FromMinutes(6));
+            return parts[2];
         }
         catch (CryptographicException)
         {

@@ -35,7 +35,8 @@ internal sealed class UserSessions(
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Starts a new session: a new record and a new cookie. <paramref name="replacing"/> (a step-up) ends the old one.</summary>
-    public async Task SignInAsync(PlintoUser user, IReadOnlyList<string> methods, bool remember, string? replacing = null)
+    /// <param name="authenticatedAt">When the person last proved who they are; default now (a real sign-in).</param>
+    public async Task SignInAsync(PlintoUser user, IReadOnlyList<string> methods, bool remember, string? replacing = null, DateTimeOffset? authenticatedAt = null)
     {
         var context = http.HttpContext ?? throw new InvalidOperationException("No HTTP request.");
         var session = new UserSession
@@ -55,7 +56,7 @@ internal sealed class UserSessions(
         }
 
         await db.SaveChangesAsync();
-        var claims = SessionClaims.For(time.GetUtcNow(), [.. methods]).Append(new Claim(SessionIdClaim, session.Id));
+        var claims = SessionClaims.For(authenticatedAt ?? time.GetUtcNow(), [.. methods]).Append(new Claim(SessionIdClaim, session.Id));
         await signInManager.SignInWithClaimsAsync(user, remember, claims);
     }
 

@@ -76,12 +76,21 @@ internal sealed class EmailCodeModel(
         }
 
         var user = await users.FindByEmailAsync(Email);
-        if (user is null || await users.IsLockedOutAsync(user) || !await codes.VerifyAsync(user, EmailCodePurpose.SignIn, Code)
-            || !await signInManager.CanSignInAsync(user))
+        if (user is null || await users.IsLockedOutAsync(user) || !await signInManager.CanSignInAsync(user))
         {
             ModelState.AddModelError(nameof(Code), FailureMessage);
             return Page();
         }
+
+        if (!await codes.VerifyAsync(user, EmailCodePurpose.SignIn, Code))
+        {
+            // Across codes too: a fresh code does not reset the budget (5 wrong guesses lock for 5 minutes).
+            await users.AccessFailedAsync(user);
+            ModelState.AddModelError(nameof(Code), FailureMessage);
+            return Page();
+        }
+
+        await users.ResetAccessFailedCountAsync(user);
 
         var multiFactorRequested = AuthenticationContext.RequestsMultiFactor(AccountLinks.ReadAuthorizationParameter(ReturnUrl, "acr_values"));
         if (mfa.IsRequired(user, multiFactorRequested))

@@ -33,6 +33,8 @@ internal sealed class MfaModel(
 
     public bool EmailCodeSent { get; private set; }
 
+    public bool EmailCodeAllowed { get; private set; }
+
     [BindProperty]
     [Display(Name = "Code from the email")]
     public string? EmailCode { get; set; }
@@ -47,6 +49,11 @@ internal sealed class MfaModel(
         }
 
         await LoadAsync(pending);
+        if (!EmailCodeAllowed)
+        {
+            return RedirectToPage(new { ReturnUrl });
+        }
+
         if (!attempts.TryAttempt("mfa-email-send:" + pending.User.Id))
         {
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
@@ -68,6 +75,11 @@ internal sealed class MfaModel(
         }
 
         await LoadAsync(pending);
+        if (!EmailCodeAllowed)
+        {
+            return RedirectToPage(new { ReturnUrl });
+        }
+
         EmailCodeSent = true;
         if (!attempts.TryAttempt("mfa:" + pending.User.Id))
         {
@@ -120,6 +132,7 @@ internal sealed class MfaModel(
         StepUp = pending.StepUp;
         HasAuthenticator = await factors.HasAuthenticatorAsync(pending.User);
         HasPasskey = await factors.HasPasskeyAsync(pending.User);
+        EmailCodeAllowed = await mfa.MayUseEmailCodeAsync(pending);
     }
 
     public async Task<IActionResult> OnGetAsync()

@@ -19,7 +19,10 @@ internal sealed class MfaSetupModel(
     MfaSignIn mfa,
     SecondFactors factors,
     IDataProtectionProvider dataProtection,
-    IOptions<MfaOptions> options) : PageModel
+    IOptions<MfaOptions> options,
+    Plinto.IdentityServer.Account.Sessions.UserSessions sessions,
+    Microsoft.AspNetCore.Identity.UserManager<PlintoUser> users,
+    TimeProvider time) : PageModel
 {
     private readonly ITimeLimitedDataProtector protector =
         dataProtection.CreateProtector("Plinto.Account.MfaSetup").ToTimeLimitedDataProtector();
@@ -52,10 +55,9 @@ internal sealed class MfaSetupModel(
             return RedirectToPage("/Account/SignIn", new { ReturnUrl = Request.Path + Request.QueryString });
         }
 
-        if (await factors.HasAuthenticatorAsync(pending.User))
+        if (await GuardAsync(pending) is { } refused)
         {
-            // One authenticator per account; replacing it starts from the account center (turn off, set up again).
-            return RedirectToPage("/Account/Mfa", new { ReturnUrl });
+            return refused;
         }
 
         Forced = !pending.StepUp;
@@ -86,9 +88,9 @@ internal sealed class MfaSetupModel(
             return Page();
         }
 
-        if (await factors.HasAuthenticatorAsync(pending.User))
+        if (await GuardAsync(pending) is { } refused)
         {
-            return RedirectToPage("/Account/Mfa", new { ReturnUrl });
+            return refused;
         }
 
         var codes = await factors.EnableAuthenticatorAsync(pending.User, secret, Code);
@@ -99,10 +101,37 @@ internal sealed class MfaSetupModel(
             return Page();
         }
 
-        // The code just proved the second factor: the session now has both.
-        await mfa.FinishAsync(pending, "otp");
+        // A new factor ends every other session and grant (a stolen single-factor session must not outlive it).
+        await users.UpdateSecurityStampAsync(pending.User);
+        await sessions.RevokeAllAsync(pending.User.Id, keep: null);
+        await mfa.FinishAsync(pending, "otp", enrolment: true);
         RecoveryCodes = codes;
         return Page();
+    }
+
+    /// <summary>
+    /// Enrolment is not a way around a factor the account already has (prove it on the second-step page), and a
+    /// signed-in session may enrol only shortly after its sign-in (an unattended session must not plant one).
+    /// </summary>
+    private async Task<IActionResult?> GuardAsync(PendingSignIn pending)
+    {
+        if (await factors.IsEnrolledAsync(pending.User) && !AuthenticationContext.IsMultiFactor(pending.Methods))
+        {
+            return RedirectToPage("/Account/Mfa", new { ReturnUrl });
+        }
+
+        if (await factors.HasAuthenticatorAsync(pending.User))
+        {
+            // One authenticator per account; replacing it means turning it off first.
+            return RedirectToPage("/Account/Manage/TwoStep");
+        }
+
+        if (pending.StepUp && time.GetUtcNow() - pending.AuthenticatedAt > Plinto.IdentityServer.Pages.Account.Manage.PasskeysModel.ReauthenticationWindow)
+        {
+            return RedirectToPage("/Account/SignIn", new { ReturnUrl = Request.Path + QueryString.Create("returnUrl", ReturnUrl ?? "/account/manage/mfa") });
+        }
+
+        return null;
     }
 
     private void Show(PlintoUser user, byte[] secret)

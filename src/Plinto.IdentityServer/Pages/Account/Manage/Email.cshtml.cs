@@ -56,7 +56,7 @@ internal sealed class EmailModel(UserManager<PlintoUser> users, AccountEmailSend
             return Page();
         }
 
-        if (!await users.CheckPasswordAsync(user, Input.Password))
+        if (await users.IsLockedOutAsync(user) || !await users.CheckPasswordAsync(user, Input.Password))
         {
             await users.AccessFailedAsync(user);
             ModelState.AddModelError("Input.Password", "Your password is not right.");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -12,13 +13,21 @@ namespace Plinto.IdentityServer.Pages.Account.Manage;
 /// The account's passkeys: list, add, rename, remove. Adding and removing need a recent sign-in (within
 /// <see cref="ReauthenticationWindow"/>), so a session left open on a shared computer cannot plant or pull one.
 /// </summary>
-internal sealed class PasskeysModel(UserManager<PlintoUser> users, Passkeys passkeys, TimeProvider time) : PageModel
+internal sealed class PasskeysModel(
+    UserManager<PlintoUser> users,
+    Passkeys passkeys,
+    Plinto.IdentityServer.Account.Mfa.SecondFactors factors,
+    Plinto.IdentityServer.Account.Sessions.UserSessions sessions,
+    TimeProvider time) : PageModel
 {
     public static readonly TimeSpan ReauthenticationWindow = TimeSpan.FromMinutes(10);
 
     public IReadOnlyList<PasskeyRow> Passkeys { get; private set; } = [];
 
     public bool RecentlyAuthenticated { get; private set; }
+
+    /// <summary>The account has a second factor but this session did not use one: prove it before adding a passkey.</summary>
+    public bool NeedsSecondStep { get; private set; }
 
     public int MaxPerUser => passkeys.MaxPerUser;
 
@@ -28,18 +37,19 @@ internal sealed class PasskeysModel(UserManager<PlintoUser> users, Passkeys pass
 
     public async Task<IActionResult> OnGetCreationOptionsAsync()
     {
-        if (!IsRecent())
+        var user = await CurrentUserAsync();
+        if (!await MayAddAsync(user))
         {
             return Forbid();
         }
 
-        return Content(await passkeys.CreationOptionsAsync(await CurrentUserAsync()), "application/json");
+        return Content(await passkeys.CreationOptionsAsync(user), "application/json");
     }
 
     public async Task<IActionResult> OnPostAddAsync(string? credential, string? name)
     {
         var user = await CurrentUserAsync();
-        if (!IsRecent())
+        if (!await MayAddAsync(user))
         {
             return RedirectToPage();
         }
@@ -77,11 +87,20 @@ internal sealed class PasskeysModel(UserManager<PlintoUser> users, Passkeys pass
         var user = await CurrentUserAsync();
         if (IsRecent() && Decode(id) is { } credentialId && (await users.RemovePasskeyAsync(user, credentialId)).Succeeded)
         {
+            // Whoever signed in with that passkey elsewhere is signed out, and their applications' grants end.
+            var current = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+            await users.UpdateSecurityStampAsync(user);
+            await sessions.RevokeAllAsync(user.Id, keep: Plinto.IdentityServer.Account.Sessions.UserSessions.CurrentId(User));
+            await sessions.RenewCookieAsync(user, current.Principal!, current.Properties?.IsPersistent ?? false);
             TempData["Status"] = "Passkey removed. It can no longer sign in to your account.";
         }
 
         return RedirectToPage();
     }
+
+    private async Task<bool> MayAddAsync(PlintoUser user) =>
+        IsRecent() && (Plinto.IdentityServer.Account.Mfa.AuthenticationContext.IsMultiFactor(User.FindAll(SessionClaims.Methods).Select(c => c.Value))
+            || !await factors.IsEnrolledAsync(user));
 
     private bool IsRecent() =>
         SessionClaims.ReadAuthenticationTime(User) is { } at && time.GetUtcNow() - at <= ReauthenticationWindow;
@@ -92,6 +111,7 @@ internal sealed class PasskeysModel(UserManager<PlintoUser> users, Passkeys pass
     private async Task LoadAsync(PlintoUser user)
     {
         RecentlyAuthenticated = IsRecent();
+        NeedsSecondStep = RecentlyAuthenticated && !await MayAddAsync(user);
         Passkeys = (await users.GetPasskeysAsync(user))
             .OrderBy(p => p.CreatedAt)
             .Select(p => new PasskeyRow(WebEncoders.Base64UrlEncode(p.CredentialId), p.Name ?? "Passkey", p.IsBackupEligible,

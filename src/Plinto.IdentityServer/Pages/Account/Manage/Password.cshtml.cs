@@ -58,7 +58,7 @@ internal sealed class PasswordModel(
             return Page();
         }
 
-        if (!await users.CheckPasswordAsync(user, Input.CurrentPassword))
+        if (await users.IsLockedOutAsync(user) || !await users.CheckPasswordAsync(user, Input.CurrentPassword))
         {
             await users.AccessFailedAsync(user);
             ModelState.AddModelError("Input.CurrentPassword", "Your current password is not right.");

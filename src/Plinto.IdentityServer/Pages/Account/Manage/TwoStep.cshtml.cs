@@ -15,6 +15,8 @@ internal sealed class TwoStepModel(
     UserManager<PlintoUser> users,
     SecondFactors factors,
     UserSessions sessions,
+    Plinto.IdentityServer.Account.Email.AccountEmailSender email,
+    TimeProvider time,
     IOptions<MfaOptions> options) : PageModel
 {
     public bool Enrolled { get; private set; }
@@ -40,6 +42,13 @@ internal sealed class TwoStepModel(
             return RedirectToPage();
         }
 
+        // New codes are a second factor in themselves: only shortly after a sign-in, and the owner is told.
+        if (SessionClaims.ReadAuthenticationTime(User) is not { } at || time.GetUtcNow() - at > PasskeysModel.ReauthenticationWindow)
+        {
+            return RedirectToPage("/Account/SignIn", new { ReturnUrl = "/account/manage/mfa" });
+        }
+
+        await email.SendRecoveryCodesReplacedNoticeAsync(user.Email!);
         NewRecoveryCodes = await factors.ReplaceRecoveryCodesAsync(user);
         await LoadAsync(user);
         return Page();
@@ -53,7 +62,7 @@ internal sealed class TwoStepModel(
             return RedirectToPage();
         }
 
-        if (string.IsNullOrEmpty(Password) || !await users.CheckPasswordAsync(user, Password))
+        if (string.IsNullOrEmpty(Password) || await users.IsLockedOutAsync(user) || !await users.CheckPasswordAsync(user, Password))
         {
             if (!string.IsNullOrEmpty(Password))
             {
