@@ -27,6 +27,29 @@ internal sealed class ThrottlingTests
         Assert.That((await browser.GetAsync("/account/signin")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "reading pages is not limited");
     }
 
+    [TestCase("/account/forgot-password")]
+    [TestCase("/account/signup")]
+    public async Task Reset_and_sign_up_requests_are_limited_per_address(string path)
+    {
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite,
+            new Dictionary<string, string?> { ["Plinto:RateLimits:SignInAttemptsPerMinutePerAccount"] = "2" });
+        var browser = new Browser(factory.CreateClient());
+        var (_, page) = await browser.OpenAsync(path);
+        var target = UniqueUser.Email("flooded");
+        var values = new Dictionary<string, string> { ["Input.Email"] = target, ["Input.Password"] = UniqueUser.Password };
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            statuses.Add((await browser.SubmitAsync(page, values)).StatusCode);
+        }
+
+        Assert.That(statuses.Take(2), Is.All.Not.EqualTo(HttpStatusCode.TooManyRequests));
+        Assert.That(statuses[2], Is.EqualTo(HttpStatusCode.TooManyRequests));
+        values["Input.Email"] = UniqueUser.Email("other");
+        Assert.That((await browser.SubmitAsync(page, values)).StatusCode, Is.Not.EqualTo(HttpStatusCode.TooManyRequests), "another address has its own budget");
+    }
+
     [Test]
     public async Task Password_attempts_are_limited_per_account_with_the_same_answer_for_unknown_addresses()
     {

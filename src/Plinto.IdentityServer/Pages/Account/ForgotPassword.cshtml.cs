@@ -9,7 +9,7 @@ using Plinto.IdentityServer.Account.Email;
 
 namespace Plinto.IdentityServer.Pages.Account;
 
-internal sealed class ForgotPasswordModel(UserManager<PlintoUser> users, AccountEmailSender email) : PageModel
+internal sealed class ForgotPasswordModel(UserManager<PlintoUser> users, AccountEmailSender email, AccountAttemptLimiter attempts) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -32,6 +32,15 @@ internal sealed class ForgotPasswordModel(UserManager<PlintoUser> users, Account
     {
         if (!ModelState.IsValid)
         {
+            return Page();
+        }
+
+        // Per address, before the lookup (whether or not it has an account): no mail-bombing a mailbox.
+        if (!attempts.TryAttempt("reset:" + Input.Email))
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = "60";
+            ModelState.AddModelError(string.Empty, "Too many requests for this address. Wait a minute, then try again.");
             return Page();
         }
 

@@ -13,6 +13,7 @@ internal sealed class SignUpModel(
     UserManager<PlintoUser> users,
     AccountEmailSender email,
     PasswordTimingEqualizer timing,
+    AccountAttemptLimiter attempts,
     TimeProvider time) : PageModel
 {
     [BindProperty]
@@ -48,6 +49,15 @@ internal sealed class SignUpModel(
     {
         if (!ModelState.IsValid)
         {
+            return Page();
+        }
+
+        // Per address, before anything else (taken or not): sign-up cannot be used to flood a mailbox.
+        if (!attempts.TryAttempt("signup:" + Input.Email))
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = "60";
+            ModelState.AddModelError(string.Empty, "Too many attempts for this address. Wait a minute, then try again.");
             return Page();
         }
 
