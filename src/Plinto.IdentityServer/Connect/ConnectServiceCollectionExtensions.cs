@@ -28,7 +28,11 @@ internal static class ConnectServiceCollectionExtensions
         var declaredScopes = configuration.GetSection(PlintoHostOptions.Section).Get<ClientCatalogOptions>()?.Scopes ?? [];
 
         services.AddOpenIddict()
-            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<PlintoDbContext>())
+            .AddCore(options =>
+            {
+                options.UseEntityFrameworkCore().UseDbContext<PlintoDbContext>();
+                options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, PlintoApplicationManager>();
+            })
             .AddServer(options =>
             {
                 if (host.Issuer is not null)

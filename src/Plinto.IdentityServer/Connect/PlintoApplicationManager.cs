@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using OpenIddict.Core;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Plinto.IdentityServer.Connect;
+
+/// <summary>
+/// Client secrets stored as salted SHA-256 instead of OpenIddict's PBKDF2. A slow KDF protects low-entropy
+/// human passwords; client secrets here are at least 32 characters (enforced at start, see
+/// <see cref="ValidateClientCatalogOptions"/>) and meant to be random, so guessing is infeasible however fast
+/// the hash, and the token endpoint stops spending milliseconds of CPU per request. Comparison is constant-time.
+/// Hashes in OpenIddict's format are still accepted; the catalog's reconciliation rewrites them at the next
+/// start, and any secret set later is stored in the new format.
+/// </summary>
+internal sealed class PlintoApplicationManager(
+    IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> cache,
+    ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>> logger,
+    IOptionsMonitor<OpenIddictCoreOptions> options,
+    IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store)
+    : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
+{
+    public const string Prefix = "plinto-sha256:";
+
+    protected override ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(secret);
+        var salt = RandomNumberGenerator.GetBytes(16);
+        return ValueTask.FromResult(Prefix + Convert.ToBase64String(salt) + ":" + Convert.ToBase64String(Hash(salt, secret)));
+    }
+
+    protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentNullException.ThrowIfNull(comparand);
+        if (!comparand.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            // A hash written by OpenIddict's own format (before this manager): its PBKDF2 check.
+            return await base.ValidateClientSecretAsync(secret, comparand, cancellationToken);
+        }
+
+        var parts = comparand[Prefix.Length..].Split(':');
+        if (parts.Length != 2)
+        {
+            return false;
+        }
+
+        try
+        {
+            var salt = Convert.FromBase64String(parts[0]);
+            var expected = Convert.FromBase64String(parts[1]);
+            return CryptographicOperations.FixedTimeEquals(Hash(salt, secret), expected);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static byte[] Hash(byte[] salt, string secret)
+    {
+        var bytes = new byte[salt.Length + Encoding.UTF8.GetByteCount(secret)];
+        salt.CopyTo(bytes, 0);
+        Encoding.UTF8.GetBytes(secret, 0, secret.Length, bytes, salt.Length);
+        return SHA256.HashData(bytes);
+    }
+}
