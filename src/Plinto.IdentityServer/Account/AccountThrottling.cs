@@ -76,3 +76,19 @@ internal sealed class AccountAttemptLimiter(Microsoft.Extensions.Options.IOption
 
     public void Dispose() => limiter.Dispose();
 }
+
+internal static class ThrottledPages
+{
+    /// <summary>
+    /// The page again with HTTP 429, <c>Retry-After</c> (the limiters' window is a minute) and the message in the
+    /// error summary: what every per-address or per-account limit answers.
+    /// </summary>
+    public static Microsoft.AspNetCore.Mvc.RazorPages.PageResult TooManyAttempts(this Microsoft.AspNetCore.Mvc.RazorPages.PageModel page, string message)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        page.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        page.Response.Headers.RetryAfter = "60";
+        page.ModelState.AddModelError(string.Empty, message);
+        return page.Page();
+    }
+}

@@ -25,6 +25,15 @@ internal static class SessionClaims
         .. methods.Select(m => new Claim(Methods, m)),
     ];
 
+    /// <summary>
+    /// How recent a sign-in must be to add or remove factors (passkeys, an authenticator app, recovery codes), so a
+    /// session left open on a shared computer cannot plant or pull one.
+    /// </summary>
+    public static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(10);
+
+    public static bool IsRecent(ClaimsPrincipal principal, DateTimeOffset now) =>
+        ReadAuthenticationTime(principal) is { } at && now - at <= RecentWindow;
+
     public static DateTimeOffset? ReadAuthenticationTime(ClaimsPrincipal principal) =>
         long.TryParse(principal.FindFirst(AuthenticationTime)?.Value, out var milliseconds) ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) : null;
 

@@ -113,11 +113,4 @@ internal sealed class MfaSignIn(
         await sessions.SignInAsync(pending.User, methods, pending.Remember, pending.ReplacingSessionId,
             enrolment && pending.StepUp ? pending.AuthenticatedAt : null);
     }
-
-    /// <summary>
-    /// An e-mailed code is a second factor only after a password, and only for an account that has a real second
-    /// factor (it is the fallback, not a way around enrolment): the mailbox must never count twice.
-    /// </summary>
-    public async Task<bool> MayUseEmailCodeAsync(PendingSignIn pending) =>
-        pending.FirstFactorIsPassword && await factors.IsEnrolledAsync(pending.User);
 }

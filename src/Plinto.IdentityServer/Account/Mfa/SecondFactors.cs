@@ -96,14 +96,13 @@ internal sealed class SecondFactors(UserManager<PlintoUser> users, TimeProvider 
         return result.Succeeded ? SecondFactorResult.Accepted : SecondFactorResult.Conflict;
     }
 
-    /// <summary>Removes the authenticator and the recovery codes and turns two-factor sign-in off.</summary>
+    /// <summary>Removes the authenticator and the recovery codes and turns two-factor sign-in off (the caller ends other sessions).</summary>
     public async Task DisableAsync(PlintoUser user)
     {
         await users.RemoveAuthenticationTokenAsync(user, Provider, TotpSecretToken);
         await users.RemoveAuthenticationTokenAsync(user, Provider, TotpLastStepToken);
         await users.RemoveAuthenticationTokenAsync(user, Provider, RecoveryCodesToken);
         await users.SetTwoFactorEnabledAsync(user, false);
-        await users.UpdateSecurityStampAsync(user);
     }
 
     private async Task<List<string>> StoredHashesAsync(PlintoUser user) =>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
+using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Data;
 
 namespace Plinto.IdentityServer.Account.Sessions;
@@ -60,8 +61,32 @@ internal sealed class UserSessions(
         await signInManager.SignInWithClaimsAsync(user, remember, claims);
     }
 
-    /// <summary>Issues the cookie again for the same session (after the security stamp changed, e.g. a new password).</summary>
-    public async Task RenewCookieAsync(PlintoUser user, ClaimsPrincipal current, bool remember)
+    /// <summary>
+    /// After a credential changed (password, a factor added or removed): a new security stamp, so other cookies
+    /// and every refresh token stop working; the other session records revoked at once; every token revoked.
+    /// With <paramref name="keepThisBrowser"/>, this browser's session — if it is this user's — stays, with its
+    /// cookie issued again under the new stamp.
+    /// </summary>
+    public async Task EndOtherSessionsAsync(PlintoUser user, bool keepThisBrowser = true)
+    {
+        var context = http.HttpContext ?? throw new InvalidOperationException("No HTTP request.");
+        var current = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        var mine = keepThisBrowser && current.Succeeded && current.Principal.FindFirstValue(ClaimTypes.NameIdentifier) == user.Id
+            ? current
+            : null;
+
+        await signInManager.UserManager.UpdateSecurityStampAsync(user);
+        await RevokeAllAsync(user.Id, keep: mine is null ? null : CurrentId(mine.Principal!));
+        // Resolved here, not injected: this service is also built for every cookie check, which needs no token manager.
+        await context.RequestServices.GetRequiredService<IOpenIddictTokenManager>().RevokeBySubjectAsync(user.Id, context.RequestAborted);
+        if (mine is not null)
+        {
+            await RenewCookieAsync(user, mine.Principal!, mine.Properties?.IsPersistent ?? false);
+        }
+    }
+
+    /// <summary>Issues the cookie again for the same session (after the security stamp changed).</summary>
+    private async Task RenewCookieAsync(PlintoUser user, ClaimsPrincipal current, bool remember)
     {
         var carried = current.Claims
             .Where(c => c.Type is SessionClaims.AuthenticationTime or SessionClaims.Methods or SessionIdClaim)

@@ -49,7 +49,7 @@ internal sealed class EmailCodeModel(
 
         if (!attempts.TryAttempt("email-code-send:" + Email))
         {
-            return Throttled();
+            return this.TooManyAttempts("Too many attempts for this address. Wait a minute, then try again.");
         }
 
         if (await users.FindByEmailAsync(Email) is { } user && await signInManager.CanSignInAsync(user) && !await users.IsLockedOutAsync(user))
@@ -72,7 +72,7 @@ internal sealed class EmailCodeModel(
 
         if (!attempts.TryAttempt("email-code:" + Email))
         {
-            return Throttled();
+            return this.TooManyAttempts("Too many attempts for this address. Wait a minute, then try again.");
         }
 
         var user = await users.FindByEmailAsync(Email);
@@ -104,11 +104,4 @@ internal sealed class EmailCodeModel(
         return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));
     }
 
-    private PageResult Throttled()
-    {
-        Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        Response.Headers.RetryAfter = "60";
-        ModelState.AddModelError(string.Empty, "Too many attempts for this address. Wait a minute, then try again.");
-        return Page();
-    }
 }

@@ -38,10 +38,7 @@ internal sealed class ForgotPasswordModel(UserManager<PlintoUser> users, Account
         // Per address, before the lookup (whether or not it has an account): no mail-bombing a mailbox.
         if (!attempts.TryAttempt("reset:" + Input.Email))
         {
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            Response.Headers.RetryAfter = "60";
-            ModelState.AddModelError(string.Empty, "Too many requests for this address. Wait a minute, then try again.");
-            return Page();
+            return this.TooManyAttempts("Too many requests for this address. Wait a minute, then try again.");
         }
 
         // Same answer, same status and (the mail is queued) the same time whether or not the account exists.

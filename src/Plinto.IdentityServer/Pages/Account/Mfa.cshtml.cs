@@ -56,9 +56,7 @@ internal sealed class MfaModel(
 
         if (!attempts.TryAttempt("mfa-email-send:" + pending.User.Id))
         {
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            ModelState.AddModelError(string.Empty, "Too many attempts. Wait a minute, then try again.");
-            return Page();
+            return this.TooManyAttempts("Too many attempts. Wait a minute, then try again.");
         }
 
         await emailCodes.SendAsync(pending.User, EmailCodePurpose.SecondFactor);
@@ -83,9 +81,7 @@ internal sealed class MfaModel(
         EmailCodeSent = true;
         if (!attempts.TryAttempt("mfa:" + pending.User.Id))
         {
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            ModelState.AddModelError(string.Empty, "Too many attempts. Wait a minute, then try again.");
-            return Page();
+            return this.TooManyAttempts("Too many attempts. Wait a minute, then try again.");
         }
 
         if (string.IsNullOrWhiteSpace(EmailCode) || await users.IsLockedOutAsync(pending.User)
@@ -132,7 +128,9 @@ internal sealed class MfaModel(
         StepUp = pending.StepUp;
         HasAuthenticator = await factors.HasAuthenticatorAsync(pending.User);
         HasPasskey = await factors.HasPasskeyAsync(pending.User);
-        EmailCodeAllowed = await mfa.MayUseEmailCodeAsync(pending);
+        // An e-mailed code is a second factor only after a password, and only for an account that has a real
+        // second factor (the fallback, not a way around enrolment): the mailbox must never count twice.
+        EmailCodeAllowed = pending.FirstFactorIsPassword && (HasAuthenticator || HasPasskey);
     }
 
     public async Task<IActionResult> OnGetAsync()
@@ -142,12 +140,12 @@ internal sealed class MfaModel(
             return RedirectToPage("/Account/SignIn", new { ReturnUrl });
         }
 
-        if (!await factors.IsEnrolledAsync(pending.User))
+        await LoadAsync(pending);
+        if (!HasAuthenticator && !HasPasskey)
         {
             return RedirectToPage("/Account/MfaSetup", new { ReturnUrl });
         }
 
-        await LoadAsync(pending);
         return Page();
     }
 
@@ -168,10 +166,7 @@ internal sealed class MfaModel(
         // Before any check: the same per-account budget as passwords (codes are short, guessing must be slow).
         if (!attempts.TryAttempt("mfa:" + pending.User.Id))
         {
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            Response.Headers.RetryAfter = "60";
-            ModelState.AddModelError(string.Empty, "Too many attempts. Wait a minute, then try again.");
-            return Page();
+            return this.TooManyAttempts("Too many attempts. Wait a minute, then try again.");
         }
 
         if (await mfa.CompleteAsync(pending, Code) != SecondFactorResult.Accepted)

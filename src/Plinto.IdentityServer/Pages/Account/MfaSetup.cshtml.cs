@@ -21,7 +21,6 @@ internal sealed class MfaSetupModel(
     IDataProtectionProvider dataProtection,
     IOptions<MfaOptions> options,
     Plinto.IdentityServer.Account.Sessions.UserSessions sessions,
-    Microsoft.AspNetCore.Identity.UserManager<PlintoUser> users,
     TimeProvider time) : PageModel
 {
     private readonly ITimeLimitedDataProtector protector =
@@ -101,9 +100,9 @@ internal sealed class MfaSetupModel(
             return Page();
         }
 
-        // A new factor ends every other session and grant (a stolen single-factor session must not outlive it).
-        await users.UpdateSecurityStampAsync(pending.User);
-        await sessions.RevokeAllAsync(pending.User.Id, keep: null);
+        // A new factor ends every other session and grant (a stolen single-factor session must not outlive it);
+        // this browser's session is then replaced by one with both factors.
+        await sessions.EndOtherSessionsAsync(pending.User);
         await mfa.FinishAsync(pending, "otp", enrolment: true);
         RecoveryCodes = codes;
         return Page();
@@ -126,7 +125,7 @@ internal sealed class MfaSetupModel(
             return RedirectToPage("/Account/Manage/TwoStep");
         }
 
-        if (pending.StepUp && time.GetUtcNow() - pending.AuthenticatedAt > Plinto.IdentityServer.Pages.Account.Manage.PasskeysModel.ReauthenticationWindow)
+        if (pending.StepUp && time.GetUtcNow() - pending.AuthenticatedAt > SessionClaims.RecentWindow)
         {
             return RedirectToPage("/Account/SignIn", new { ReturnUrl = Request.Path + QueryString.Create("returnUrl", ReturnUrl ?? "/account/manage/mfa") });
         }

@@ -70,10 +70,7 @@ internal sealed class SignInModel(
             case PasswordSignInOutcome.EnrollmentRequired:
                 return RedirectToPage("/Account/MfaSetup", new { ReturnUrl });
             case PasswordSignInOutcome.Throttled:
-                Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                Response.Headers.RetryAfter = "60";
-                ModelState.AddModelError(string.Empty, "Too many attempts for this account. Wait a minute, then try again.");
-                return Page();
+                return this.TooManyAttempts("Too many attempts for this account. Wait a minute, then try again.");
             case PasswordSignInOutcome.EmailNotConfirmed:
                 ShowConfirmationHint = true;
                 ModelState.AddModelError(string.Empty, "Confirm your email address before signing in: use the link we sent you.");

@@ -55,10 +55,7 @@ internal sealed class SignUpModel(
         // Per address, before anything else (taken or not): sign-up cannot be used to flood a mailbox.
         if (!attempts.TryAttempt("signup:" + Input.Email))
         {
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            Response.Headers.RetryAfter = "60";
-            ModelState.AddModelError(string.Empty, "Too many attempts for this address. Wait a minute, then try again.");
-            return Page();
+            return this.TooManyAttempts("Too many attempts for this address. Wait a minute, then try again.");
         }
 
         var user = new PlintoUser

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,8 +9,8 @@ using Plinto.IdentityServer.Account.Passkeys;
 namespace Plinto.IdentityServer.Pages.Account.Manage;
 
 /// <summary>
-/// The account's passkeys: list, add, rename, remove. Adding and removing need a recent sign-in (within
-/// <see cref="ReauthenticationWindow"/>), so a session left open on a shared computer cannot plant or pull one.
+/// The account's passkeys: list, add, rename, remove. Adding and removing need a recent sign-in
+/// (<see cref="SessionClaims.RecentWindow"/>).
 /// </summary>
 internal sealed class PasskeysModel(
     UserManager<PlintoUser> users,
@@ -20,8 +19,6 @@ internal sealed class PasskeysModel(
     Plinto.IdentityServer.Account.Sessions.UserSessions sessions,
     TimeProvider time) : PageModel
 {
-    public static readonly TimeSpan ReauthenticationWindow = TimeSpan.FromMinutes(10);
-
     public IReadOnlyList<PasskeyRow> Passkeys { get; private set; } = [];
 
     public bool RecentlyAuthenticated { get; private set; }
@@ -88,10 +85,7 @@ internal sealed class PasskeysModel(
         if (IsRecent() && Decode(id) is { } credentialId && (await users.RemovePasskeyAsync(user, credentialId)).Succeeded)
         {
             // Whoever signed in with that passkey elsewhere is signed out, and their applications' grants end.
-            var current = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
-            await users.UpdateSecurityStampAsync(user);
-            await sessions.RevokeAllAsync(user.Id, keep: Plinto.IdentityServer.Account.Sessions.UserSessions.CurrentId(User));
-            await sessions.RenewCookieAsync(user, current.Principal!, current.Properties?.IsPersistent ?? false);
+            await sessions.EndOtherSessionsAsync(user);
             TempData["Status"] = "Passkey removed. It can no longer sign in to your account.";
         }
 
@@ -102,8 +96,7 @@ internal sealed class PasskeysModel(
         IsRecent() && (Plinto.IdentityServer.Account.Mfa.AuthenticationContext.IsMultiFactor(User.FindAll(SessionClaims.Methods).Select(c => c.Value))
             || !await factors.IsEnrolledAsync(user));
 
-    private bool IsRecent() =>
-        SessionClaims.ReadAuthenticationTime(User) is { } at && time.GetUtcNow() - at <= ReauthenticationWindow;
+    private bool IsRecent() => SessionClaims.IsRecent(User, time.GetUtcNow());
 
     private async Task<PlintoUser> CurrentUserAsync() =>
         await users.GetUserAsync(User) ?? throw new InvalidOperationException("Signed in without an account.");

@@ -1,9 +1,7 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Email;
 using Plinto.IdentityServer.Account.Sessions;
@@ -19,7 +17,6 @@ internal sealed class PasswordModel(
     UserManager<PlintoUser> users,
     IUserStore<PlintoUser> store,
     UserSessions sessions,
-    IOpenIddictTokenManager tokens,
     AccountEmailSender email) : PageModel
 {
     [BindProperty]
@@ -82,32 +79,19 @@ internal sealed class PasswordModel(
             return Page();
         }
 
-        var session = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        // The hash only (the current password was checked above, the rules too): Identity's ChangePasswordAsync
+        // would check the old password a second time and always change the security stamp.
+        var passwords = (IUserPasswordStore<PlintoUser>)store;
+        await passwords.SetPasswordHashAsync(user, users.PasswordHasher.HashPassword(user, Input.NewPassword), HttpContext.RequestAborted);
+        if (!(await users.UpdateAsync(user)).Succeeded)
+        {
+            ModelState.AddModelError(string.Empty, "Your password could not be changed. Try again.");
+            return Page();
+        }
+
         if (Input.SignOutOtherSessions)
         {
-            // Identity's change: new hash and a new security stamp (ends other cookies and refresh tokens).
-            var changed = await users.ChangePasswordAsync(user, Input.CurrentPassword, Input.NewPassword);
-            if (!changed.Succeeded)
-            {
-                ModelState.AddModelError(string.Empty, "Your password could not be changed. Try again.");
-                return Page();
-            }
-
-            await sessions.RevokeAllAsync(user.Id, keep: UserSessions.CurrentId(User));
-            await tokens.RevokeBySubjectAsync(user.Id, HttpContext.RequestAborted);
-            // This browser stays signed in: its cookie is issued again with the new stamp.
-            await sessions.RenewCookieAsync(user, session.Principal!, session.Properties?.IsPersistent ?? false);
-        }
-        else
-        {
-            // Only the hash changes; the security stamp (and so every session and refresh token) stays.
-            var passwords = (IUserPasswordStore<PlintoUser>)store;
-            await passwords.SetPasswordHashAsync(user, users.PasswordHasher.HashPassword(user, Input.NewPassword), HttpContext.RequestAborted);
-            if (!(await users.UpdateAsync(user)).Succeeded)
-            {
-                ModelState.AddModelError(string.Empty, "Your password could not be changed. Try again.");
-                return Page();
-            }
+            await sessions.EndOtherSessionsAsync(user);
         }
 
         await email.SendPasswordChangedNoticeAsync(user.Email!);

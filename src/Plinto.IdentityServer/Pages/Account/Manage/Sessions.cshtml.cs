@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Sessions;
 
@@ -11,7 +10,6 @@ namespace Plinto.IdentityServer.Pages.Account.Manage;
 internal sealed class SessionsModel(
     UserManager<PlintoUser> users,
     UserSessions sessions,
-    IOpenIddictTokenManager tokens,
     TimeProvider time) : PageModel
 {
     public IReadOnlyList<UserSession> Sessions { get; private set; } = [];
@@ -48,9 +46,7 @@ internal sealed class SessionsModel(
     public async Task<IActionResult> OnPostEverywhereAsync()
     {
         var user = await users.GetUserAsync(User) ?? throw new InvalidOperationException("Signed in without an account.");
-        await sessions.RevokeAllAsync(user.Id, keep: null);
-        await tokens.RevokeBySubjectAsync(user.Id, HttpContext.RequestAborted);
-        await users.UpdateSecurityStampAsync(user);
+        await sessions.EndOtherSessionsAsync(user, keepThisBrowser: false);
         await sessions.SignOutAsync();
         return RedirectToPage("/Account/SignedOut");
     }

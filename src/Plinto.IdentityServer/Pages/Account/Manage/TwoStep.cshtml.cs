@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -43,7 +42,7 @@ internal sealed class TwoStepModel(
         }
 
         // New codes are a second factor in themselves: only shortly after a sign-in, and the owner is told.
-        if (SessionClaims.ReadAuthenticationTime(User) is not { } at || time.GetUtcNow() - at > PasskeysModel.ReauthenticationWindow)
+        if (!SessionClaims.IsRecent(User, time.GetUtcNow()))
         {
             return RedirectToPage("/Account/SignIn", new { ReturnUrl = "/account/manage/mfa" });
         }
@@ -74,10 +73,8 @@ internal sealed class TwoStepModel(
             return Page();
         }
 
-        var current = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
-        await factors.DisableAsync(user); // changes the security stamp: other sessions end
-        await sessions.RevokeAllAsync(user.Id, keep: UserSessions.CurrentId(User));
-        await sessions.RenewCookieAsync(user, current.Principal!, current.Properties?.IsPersistent ?? false);
+        await factors.DisableAsync(user);
+        await sessions.EndOtherSessionsAsync(user);
         TempData["Status"] = "Two-step verification is off.";
         return RedirectToPage();
     }
