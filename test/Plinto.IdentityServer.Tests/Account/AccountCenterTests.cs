@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
@@ -224,6 +227,47 @@ internal sealed class AccountCenterTests(DatabaseProvider provider) : DatabaseFi
         Assert.That(message, Is.Empty);
         Assert.That(await StatusAsync(plain, "/account/manage"), Is.EqualTo(HttpStatusCode.OK), "one step again");
         Assert.That(await StatusAsync(browser, "/account/manage"), Is.EqualTo(HttpStatusCode.OK), "the browser that turned it off stays signed in");
+    }
+
+    [Test]
+    public async Task Adding_or_removing_a_factor_ends_the_other_sessions_and_their_grants()
+    {
+        var (email, mine) = await SignedInUserAsync();
+        var other = NewBrowser();
+        await SignInAsync(other, email, UniqueUser.Password);
+        var otherRefresh = (await WebClientTokensAsync(other, "openid offline_access")).Get("refresh_token");
+
+        // Turning the authenticator app on.
+        var (_, codes) = await MfaTests.EnrollAsync(mine);
+        Assert.That(await StatusAsync(other, "/account/manage"), Is.EqualTo(HttpStatusCode.Redirect), "enabling the app ended the other session");
+        Assert.That((await OidcClient.RefreshAsync(other.Client, otherRefresh, ConfidentialClientId, ConfidentialSecret)).Error, Is.EqualTo("invalid_grant"));
+        Assert.That(await StatusAsync(mine, "/account/manage"), Is.EqualTo(HttpStatusCode.OK));
+
+        // Turning it off.
+        other = NewBrowser();
+        await SignInAsync(other, email, UniqueUser.Password);
+        Assert.That(await MfaTests.SubmitCodeAsync(other, codes[0]), Is.Null);
+        var (_, page) = await mine.OpenAsync("/account/manage/mfa");
+        await mine.SubmitAsync(page, new Dictionary<string, string> { ["Password"] = UniqueUser.Password }, "form[action$='handler=Disable']");
+        Assert.That(await StatusAsync(other, "/account/manage"), Is.EqualTo(HttpStatusCode.Redirect), "disabling the app ended the other session");
+        Assert.That(await StatusAsync(mine, "/account/manage"), Is.EqualTo(HttpStatusCode.OK));
+
+        // Removing a passkey (stored directly: the ceremony itself is tested in Chromium).
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            var user = (await users.FindByEmailAsync(email))!;
+            var passkey = new UserPasskeyInfo(Guid.NewGuid().ToByteArray(), [1, 2, 3], DateTimeOffset.UtcNow, 0, ["internal"], true, false, false, [0], [0]) { Name = "Old phone" };
+            Assert.That((await users.AddOrUpdatePasskeyAsync(user, passkey)).Succeeded, Is.True);
+        }
+
+        other = NewBrowser();
+        await SignInAsync(other, email, UniqueUser.Password);
+        Assert.That(await StatusAsync(other, "/account/manage"), Is.EqualTo(HttpStatusCode.OK));
+        (_, page) = await mine.OpenAsync("/account/manage/passkeys");
+        await mine.SubmitAsync(page, new Dictionary<string, string>(), "[data-testid=passkey] form[action$='handler=Remove']");
+        Assert.That(await StatusAsync(other, "/account/manage"), Is.EqualTo(HttpStatusCode.Redirect), "removing a passkey ended the other session");
+        Assert.That(await StatusAsync(mine, "/account/manage"), Is.EqualTo(HttpStatusCode.OK));
     }
 
     private static async Task<HttpStatusCode> StatusAsync(Browser browser, string path)

@@ -188,7 +188,8 @@ internal sealed class MfaTests(DatabaseProvider provider) : DatabaseFixture(prov
     }
 
     /// <summary>Enrols from the account center's set-up page; returns the secret and the recovery codes shown once.</summary>
-    internal static async Task<(string Secret, IReadOnlyList<string> RecoveryCodes)> EnrollAsync(Browser browser)
+    /// <param name="now">The server's clock, when a fixture moves it.</param>
+    internal static async Task<(string Secret, IReadOnlyList<string> RecoveryCodes)> EnrollAsync(Browser browser, DateTimeOffset? now = null)
     {
         var (_, page) = await browser.OpenAsync("/account/mfa/setup");
         var secret = page.QuerySelector("[data-testid=totp-secret]")?.TextContent
@@ -199,7 +200,7 @@ internal sealed class MfaTests(DatabaseProvider provider) : DatabaseFixture(prov
         var retry = await Browser.ReadPageAsync(wrong);
         Assert.That(retry.QuerySelector(".error-summary"), Is.Not.Null, "a wrong first code is refused");
 
-        var done = await browser.SubmitAsync(retry, new Dictionary<string, string> { ["Code"] = TestTotp.Code(secret, DateTimeOffset.UtcNow) });
+        var done = await browser.SubmitAsync(retry, new Dictionary<string, string> { ["Code"] = TestTotp.Code(secret, now ?? DateTimeOffset.UtcNow) });
         var codes = (await Browser.ReadPageAsync(done)).QuerySelectorAll("ul.recovery-codes code").Select(c => c.TextContent).ToList();
         Assert.That(codes, Has.Count.EqualTo(10), "enrolment finished with recovery codes");
         return (secret, codes);

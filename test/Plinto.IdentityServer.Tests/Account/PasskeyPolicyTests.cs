@@ -9,15 +9,11 @@ using Plinto.IdentityServer.Tests.Infrastructure;
 namespace Plinto.IdentityServer.Tests.Account;
 
 /// <summary>
-/// Passkey rules that need no browser: the relying party comes from configuration, adding or removing needs a
-/// recent sign-in, and the per-account limit. (The ceremonies themselves run in Chromium: EndToEndTests.)
+/// Passkey rules that need no browser: the relying party comes from configuration, and the per-account limit.
+/// (The recent sign-in rule: ReauthenticationTests; the ceremonies themselves run in Chromium: EndToEndTests.)
 /// </summary>
 internal sealed class PasskeyPolicyTests(DatabaseProvider provider) : DatabaseFixture(provider)
 {
-    private readonly TestTime time = new();
-
-    protected override TestTime Time => time;
-
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Plinto:Passkeys:RelyingPartyId"] = "localhost",
@@ -36,21 +32,6 @@ internal sealed class PasskeyPolicyTests(DatabaseProvider provider) : DatabaseFi
         Assert.That(options.GetProperty("rp").GetProperty("id").GetString(), Is.EqualTo("localhost"));
         Assert.That(options.GetProperty("authenticatorSelection").GetProperty("userVerification").GetString(), Is.EqualTo("required"));
         Assert.That(options.GetProperty("authenticatorSelection").GetProperty("residentKey").GetString(), Is.EqualTo("required"));
-    }
-
-    [Test]
-    public async Task Adding_or_removing_a_passkey_needs_a_recent_sign_in()
-    {
-        var (_, browser) = await SignedInUserAsync();
-        var (_, fresh) = await browser.OpenAsync("/account/manage/passkeys");
-        Assert.That(fresh.QuerySelector("form[data-passkey=create]"), Is.Not.Null);
-
-        time.Advance(TimeSpan.FromMinutes(11));
-        var (_, stale) = await browser.OpenAsync("/account/manage/passkeys");
-        Assert.That(stale.QuerySelector("form[data-passkey=create]"), Is.Null);
-        Assert.That(stale.QuerySelector("a.button")!.TextContent, Is.EqualTo("Confirm it's you"));
-        var options = await browser.GetAsync("/account/manage/passkeys?handler=CreationOptions");
-        Assert.That(options.StatusCode, Is.Not.EqualTo(HttpStatusCode.OK), "no ceremony without a recent sign-in");
     }
 
     [Test]
