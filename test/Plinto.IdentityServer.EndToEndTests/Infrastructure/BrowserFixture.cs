@@ -19,11 +19,14 @@ internal abstract class BrowserFixture
 
     protected IPage Page { get; private set; } = null!;
 
+    /// <summary>Configuration this fixture's server adds to the defaults.</summary>
+    protected virtual IReadOnlyDictionary<string, string>? ServerSettings => null;
+
     [OneTimeSetUp]
     public async Task StartAsync()
     {
         Assert.That(File.Exists(ChromiumPath), Is.True, $"{ChromiumPath} is missing: ./build.sh test installs Debian's chromium package.");
-        Server = new PlintoServer();
+        Server = new PlintoServer(ServerSettings);
         Server.StartServer();
 
         playwright = await Playwright.CreateAsync();

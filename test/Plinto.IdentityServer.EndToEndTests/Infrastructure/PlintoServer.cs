@@ -15,9 +15,12 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
     public const string ClientName = "End-to-end test app";
 
     private readonly string folder = Directory.CreateTempSubdirectory("plinto-e2e-").FullName;
+    private readonly IReadOnlyDictionary<string, string> settings;
 
-    public PlintoServer()
+    /// <param name="settings">Configuration a fixture adds (e.g. a passkey limit).</param>
+    public PlintoServer(IReadOnlyDictionary<string, string>? settings = null)
     {
+        this.settings = settings ?? new Dictionary<string, string>();
         Port = FreePort();
         ClientPort = FreePort();
         UseKestrel(options => options.ListenLocalhost(Port));
@@ -50,6 +53,10 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
         builder.UseSetting("Plinto:Clients:1:Scopes:1", "profile");
         builder.UseSetting("Plinto:Clients:1:Scopes:2", "email");
         builder.UseSetting("Plinto:Clients:1:ConsentType", "explicit");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     public override async ValueTask DisposeAsync()

@@ -10,7 +10,7 @@ namespace Plinto.IdentityServer.EndToEndTests.Stories;
 /// list), a passkey as the second step after a password, and the attacks a relying party must refuse
 /// (SECURITY-CHECKLIST: Passkeys).
 /// </summary>
-internal sealed class PasskeyTests : BrowserFixture
+internal sealed class PasskeyTests : PasskeyFixture
 {
     private const string PasskeyRefused = "That passkey could not be used to sign in";
 
@@ -29,6 +29,12 @@ internal sealed class PasskeyTests : BrowserFixture
         await OpenSignInAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
         await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
         await Assertions.Expect(Page.Locator("main")).ToContainTextAsync(email);
+
+        // A passkey with user verification is both factors (amr mfa): the account's second factor is satisfied, so
+        // this session may add another passkey without a further step.
+        await Page.GotoAsync("/account/manage/passkeys");
+        await Assertions.Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" })).ToBeVisibleAsync();
+        await Assertions.Expect(Page.GetByRole(AriaRole.Link, new() { Name = "Verify with your second step" })).ToHaveCountAsync(0);
         Assert.That((await authenticator.CredentialsAsync()).Single().GetProperty("signCount").GetInt32(), Is.GreaterThan(0));
 
         // Just signed in with it, so the page allows removing it.
@@ -153,54 +159,20 @@ internal sealed class PasskeyTests : BrowserFixture
         await Page.GetByRole(AriaRole.Button, new() { Name = "Use a passkey" }).ClickAsync();
         await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
     }
+}
 
-    /// <summary>
-    /// This browser context behaves like a browser without passkey autofill, so that a test drives the passkey
-    /// button itself (with autofill, the virtual authenticator answers at once, before a test can act).
-    /// </summary>
-    private Task WithoutAutofillAsync() =>
-        Context.AddInitScriptAsync("if (window.PublicKeyCredential) { PublicKeyCredential.isConditionalMediationAvailable = async () => false; }");
+/// <summary>The per-account passkey limit, in the browser (a server allowing one passkey).</summary>
+internal sealed class PasskeyLimitTests : PasskeyFixture
+{
+    protected override IReadOnlyDictionary<string, string> ServerSettings => new Dictionary<string, string> { ["Plinto:Passkeys:MaxPerUser"] = "1" };
 
-    /// <summary>A new account signs in with its password and adds a passkey from the account center.</summary>
-    private async Task<string> RegisterPasskeyAsync(string name)
+    [Test]
+    public async Task An_account_at_the_limit_is_offered_no_new_passkey()
     {
-        var email = await Accounts.CreateAsync(Server);
-        await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage%2Fpasskeys");
-        await new SignInPage(Page).SignInAsync(email, Accounts.Password);
-        await AddPasskeyAsync(name);
-        return email;
-    }
-
-    private async Task AddPasskeyAsync(string name)
-    {
-        await Page.GotoAsync("/account/manage/passkeys");
-        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Passkeys" })).ToBeVisibleAsync();
-        await Page.GetByLabel("Name (optional)").FillAsync(name);
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" }).ClickAsync();
-        await Assertions.Expect(Page.GetByText($"Passkey \"{name}\" added.")).ToBeVisibleAsync();
-    }
-
-    /// <summary>
-    /// Opens the sign-in page without waiting for its load event: with a passkey in the authenticator, autofill
-    /// may sign in (and navigate) before the page has finished loading.
-    /// </summary>
-    private async Task OpenSignInAsync(string url)
-    {
-        try
-        {
-            await Page.GotoAsync(url, new() { WaitUntil = WaitUntilState.Commit });
-        }
-        catch (PlaywrightException exception) when (exception.Message.Contains("interrupted by another navigation", StringComparison.Ordinal)
-            || exception.Message.Contains("ERR_ABORTED", StringComparison.Ordinal))
-        {
-            // The autofill's own navigation overtook ours: expected; the assertions that follow check where it led.
-        }
-    }
-
-    private async Task SignOutAsync()
-    {
-        await Page.GotoAsync("/account/signout");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "You are signed out" })).ToBeVisibleAsync();
+        await VirtualAuthenticator.AttachAsync(Context, Page);
+        await RegisterPasskeyAsync("Only one");
+        await Assertions.Expect(Page.GetByText("You have the most passkeys an account can have (1)")).ToBeVisibleAsync();
+        await Assertions.Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Add a passkey" })).ToHaveCountAsync(0);
+        await Assertions.Expect(Page.GetByTestId("passkey")).ToHaveCountAsync(1);
     }
 }
