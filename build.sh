@@ -3,6 +3,8 @@
 #   ./build.sh test    install what is missing, start a throwaway PostgreSQL on a free loopback port,
 #                      run the whole test suite (SQLite, PostgreSQL, Chromium), stop PostgreSQL and print
 #                      "N passed, N failed". Exits non-zero on any failure.
+#   ./build.sh bench   the benchmark against panva's oidc-provider (bench/run.sh, docs/performance.md) on a
+#                      throwaway PostgreSQL; appends its result table to docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -10,7 +12,9 @@ ROOT=$(pwd)
 log() { printf '\n==> %s\n' "$*"; }
 
 install_missing() {
-  local missing=()
+  local missing=() tool
+  # Extra commands this run needs, each from the Debian package of the same name (wrk, bc).
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
   compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v npm >/dev/null || missing+=(npm)
@@ -69,6 +73,7 @@ start_postgres() {
   PG_WORK=$(mktemp -d /tmp/plinto-pg.XXXXXX)
   [ "$(id -u)" -eq 0 ] && chown postgres "$PG_WORK"
   local port; port=$(free_port)
+  PG_PORT=$port
   log "Starting a throwaway PostgreSQL on 127.0.0.1:$port"
   as_postgres "$PG_BIN/initdb" -D "$PG_WORK/data" -U plinto --auth=trust -E UTF8 --no-locale >/dev/null
   # Durability is irrelevant for a test cluster that is deleted afterwards.
@@ -122,7 +127,16 @@ run_tests() {
   return "$status"
 }
 
+run_bench() {
+  install_missing wrk bc
+  start_postgres
+  trap stop_postgres EXIT
+  dotnet tool restore >/dev/null
+  PLINTO_BENCH_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=plinto" PLINTO_BENCH_PG_BIN="$PG_BIN" "$ROOT/bench/run.sh"
+}
+
 case "${1:-test}" in
   test) run_tests ;;
-  *) echo "usage: ./build.sh test" >&2; exit 2 ;;
+  bench) run_bench ;;
+  *) echo "usage: ./build.sh test | ./build.sh bench" >&2; exit 2 ;;
 esac

@@ -28,35 +28,55 @@ internal static class ConnectEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> ExchangeAsync(
+    private static Task<IResult> ExchangeAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenIddict server request cannot be retrieved.");
+
+        // Services are resolved per grant: the client_credentials hot path builds no user, sign-in or session
+        // machinery it would not use.
+        var services = context.RequestServices;
+        if (request.IsClientCredentialsGrantType())
+        {
+            return ClientCredentialsAsync(
+                request, services.GetRequiredService<IOpenIddictApplicationManager>(),
+                services.GetRequiredService<PlintoPrincipalFactory>(), cancellationToken);
+        }
+
+        if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
+        {
+            return Task.FromResult(Reject(Errors.UnsupportedGrantType, "This grant type is not supported."));
+        }
+
+        return UserGrantAsync(
+            context, request, services.GetRequiredService<UserManager<PlintoUser>>(), services.GetRequiredService<SignInManager<PlintoUser>>(),
+            services.GetRequiredService<PlintoPrincipalFactory>(), services.GetRequiredService<IOptions<TokenOptions>>(),
+            services.GetRequiredService<UserSessions>(), services.GetRequiredService<TimeProvider>(), cancellationToken);
+    }
+
+    private static async Task<IResult> ClientCredentialsAsync(
+        OpenIddictRequest request, IOpenIddictApplicationManager applications, PlintoPrincipalFactory principals, CancellationToken cancellationToken)
+    {
+        var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
+            ?? throw new InvalidOperationException("The authenticated client no longer exists.");
+        var principal = await principals.CreateForClientAsync(
+            request.ClientId!, await applications.GetDisplayNameAsync(application, cancellationToken),
+            request.GetScopes(), cancellationToken);
+        return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>authorization_code and refresh_token: the grant is re-checked against the account as it is now.</summary>
+    private static async Task<IResult> UserGrantAsync(
         HttpContext context,
+        OpenIddictRequest request,
         UserManager<PlintoUser> users,
         SignInManager<PlintoUser> signIn,
-        IOpenIddictApplicationManager applications,
         PlintoPrincipalFactory principals,
         IOptions<TokenOptions> tokenOptions,
         UserSessions sessions,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var request = context.GetOpenIddictServerRequest()
-            ?? throw new InvalidOperationException("The OpenIddict server request cannot be retrieved.");
-
-        if (request.IsClientCredentialsGrantType())
-        {
-            var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
-                ?? throw new InvalidOperationException("The authenticated client no longer exists.");
-            var principal = await principals.CreateForClientAsync(
-                request.ClientId!, await applications.GetDisplayNameAsync(application, cancellationToken),
-                request.GetScopes(), cancellationToken);
-            return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-        }
-
-        if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
-        {
-            return Reject(Errors.UnsupportedGrantType, "This grant type is not supported.");
-        }
-
         var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var granted = result.Principal ?? throw new InvalidOperationException("The grant principal cannot be retrieved.");
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Hosting;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -18,6 +19,7 @@ internal static class ConnectServiceCollectionExtensions
         services.AddOptions<ClientCatalogOptions>().BindConfiguration(PlintoHostOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ClientCatalogOptions>, ValidateClientCatalogOptions>();
         services.AddScoped<PlintoPrincipalFactory>();
+        services.AddSingleton<CatalogCache>();
         services.AddHostedService<ClientCatalogReconciler>();
 
         // Read once here: OpenIddict's builder needs the values while services are being registered.
@@ -32,6 +34,7 @@ internal static class ConnectServiceCollectionExtensions
             {
                 options.UseEntityFrameworkCore().UseDbContext<PlintoDbContext>();
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, PlintoApplicationManager>();
+                options.ReplaceScopeManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope, PlintoScopeManager>();
             })
             .AddServer(options =>
             {
@@ -68,12 +71,18 @@ internal static class ConnectServiceCollectionExtensions
                     .SetRefreshTokenLifetime(tokens.RefreshTokenLifetime)
                     .SetRefreshTokenReuseLeeway(tokens.RefreshTokenReuseLeeway);
 
-                foreach (var key in KeyLoader.Load(keys.SigningKeyFiles, "Plinto:Keys:SigningKeyFiles", Path.Combine(keyFolder, "signing.pem")))
+                var signingKeys = KeyLoader.LoadSigningKeys(keys, "Plinto:Keys:SigningKeyFiles", keyFolder);
+                foreach (var key in signingKeys.OrderBy(k => k is RsaSecurityKey ? 0 : 1))
                 {
                     options.AddSigningKey(key);
                 }
 
-                foreach (var key in KeyLoader.Load(keys.EncryptionKeyFiles, "Plinto:Keys:EncryptionKeyFiles", Path.Combine(keyFolder, "encryption.pem")))
+                options.AddEventHandler(AccessTokenSigning.Descriptor);
+                services.AddSingleton(new AccessTokenSigning(keys.AccessTokenAlgorithm == SecurityAlgorithms.EcdsaSha256
+                    ? new SigningCredentials(signingKeys.OfType<ECDsaSecurityKey>().First(), SecurityAlgorithms.EcdsaSha256)
+                    : null));
+
+                foreach (var key in KeyLoader.LoadEncryptionKeys(keys.EncryptionKeyFiles, "Plinto:Keys:EncryptionKeyFiles", Path.Combine(keyFolder, "encryption.pem")))
                 {
                     options.AddEncryptionKey(key);
                 }
@@ -85,6 +94,7 @@ internal static class ConnectServiceCollectionExtensions
                 }
 
                 options.AddEventHandler(TokenResponseMetricsHandler.Descriptor);
+                options.AddEventHandler(ClientCredentialsTokenStorage.Descriptor);
                 options.AddEventHandler(AcrDiscoveryHandler.Descriptor);
 
                 var aspNetCore = options.UseAspNetCore()
@@ -119,6 +129,11 @@ internal sealed class ValidateTokenOptions : IValidateOptions<TokenOptions>
         {
             // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
             failures.Add("Plinto:Tokens:AuthorizationCodeLifetime must be at most 10 minutes (RFC 6749 §4.1.2).");
+        }
+
+        if (options.CatalogCacheLifetime < TimeSpan.Zero || options.CatalogCacheLifetime > TimeSpan.FromMinutes(10))
+        {
+            failures.Add("Plinto:Tokens:CatalogCacheLifetime must be between 00:00:00 (off) and 00:10:00.");
         }
 
         if (options.RefreshTokenReuseLeeway < TimeSpan.Zero)

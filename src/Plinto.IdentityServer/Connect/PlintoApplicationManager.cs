@@ -14,8 +14,10 @@ namespace Plinto.IdentityServer.Connect;
 /// the hash, and the token endpoint stops spending milliseconds of CPU per request. Comparison is constant-time.
 /// Hashes in OpenIddict's format are still accepted; the catalog's reconciliation rewrites them at the next
 /// start, and any secret set later is stored in the new format.
+/// Lookups by client id are served from <see cref="CatalogCache"/>; every write through this manager clears it.
 /// </summary>
 internal sealed class PlintoApplicationManager(
+    CatalogCache catalog,
     IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> cache,
     ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>> logger,
     IOptionsMonitor<OpenIddictCoreOptions> options,
@@ -23,6 +25,57 @@ internal sealed class PlintoApplicationManager(
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
     public const string Prefix = "plinto-sha256:";
+
+    private readonly Dictionary<string, OpenIddictEntityFrameworkCoreApplication> found = new(StringComparer.Ordinal);
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        // One instance per request (this manager is scoped), as EF Core's identity resolution would give.
+        if (found.TryGetValue(identifier, out var known))
+        {
+            return known;
+        }
+
+        var application = catalog.GetApplication(identifier);
+        if (application is null)
+        {
+            var generation = catalog.Generation;
+            application = await base.FindByClientIdAsync(identifier, cancellationToken);
+            if (application is not null)
+            {
+                catalog.SetApplication(identifier, application, generation);
+            }
+        }
+
+        if (application is not null)
+        {
+            found[identifier] = application;
+        }
+
+        return application;
+    }
+
+    public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
+    {
+        await base.CreateAsync(application, cancellationToken);
+        found.Clear();
+        catalog.Invalidate();
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
+    {
+        catalog.Invalidate();
+        await base.UpdateAsync(application, cancellationToken);
+        catalog.Invalidate();
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
+    {
+        catalog.Invalidate();
+        await base.DeleteAsync(application, cancellationToken);
+        catalog.Invalidate();
+    }
 
     protected override ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default)
     {

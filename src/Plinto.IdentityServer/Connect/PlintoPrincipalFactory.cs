@@ -15,8 +15,9 @@ namespace Plinto.IdentityServer.Connect;
 /// Access tokens stay small (subject, scopes, audiences); profile and e-mail claims go to the ID token and to
 /// userinfo only when the matching scope was granted (OIDC Core §5.4).
 /// </summary>
-internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpenIddictScopeManager scopeManager)
+internal sealed class PlintoPrincipalFactory(IServiceProvider services, IOpenIddictScopeManager scopeManager, CatalogCache catalog)
 {
+    private UserManager<PlintoUser>? users;
     public const string AuthenticationType = "plinto";
 
     /// <summary>
@@ -26,14 +27,17 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
     /// </summary>
     public const string SecurityStampClaim = "plinto_stamp";
 
+    // Resolved on first use: client principals (the client_credentials hot path) never need it.
+    private UserManager<PlintoUser> Users => users ??= services.GetRequiredService<UserManager<PlintoUser>>();
+
     /// <summary>Principal for a user, carrying forward when and how they authenticated.</summary>
     public async Task<ClaimsPrincipal> CreateForUserAsync(
         PlintoUser user, ImmutableArray<string> scopes, DateTimeOffset authenticatedAt, IReadOnlyCollection<string> methods,
         string? sessionId, CancellationToken cancellationToken)
     {
         var identity = new ClaimsIdentity(AuthenticationType, Claims.Name, Claims.Role);
-        identity.SetClaim(Claims.Subject, await users.GetUserIdAsync(user));
-        identity.SetClaim(SecurityStampClaim, await users.GetSecurityStampAsync(user));
+        identity.SetClaim(Claims.Subject, await Users.GetUserIdAsync(user));
+        identity.SetClaim(SecurityStampClaim, await Users.GetSecurityStampAsync(user));
         // The browser session the grant came from (no destination: inside codes and refresh tokens only).
         identity.SetClaim(UserSessions.SessionIdClaim, sessionId);
         AddProfileClaims(identity, user, scopes);
@@ -49,7 +53,7 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
         identity.SetClaim(Claims.AuthenticationContextReference, AuthenticationContext.For(methods));
 
         identity.SetScopes(scopes);
-        identity.SetResources(await ToListAsync(scopeManager.ListResourcesAsync(scopes, cancellationToken)));
+        identity.SetResources(await ListResourcesAsync(scopes, cancellationToken));
         identity.SetDestinations(GetDestinations);
         return new ClaimsPrincipal(identity);
     }
@@ -62,7 +66,7 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
         identity.SetClaim(Claims.Subject, clientId);
         identity.SetClaim(Claims.Name, displayName ?? clientId);
         identity.SetScopes(scopes);
-        identity.SetResources(await ToListAsync(scopeManager.ListResourcesAsync(scopes, cancellationToken)));
+        identity.SetResources(await ListResourcesAsync(scopes, cancellationToken));
         identity.SetDestinations(static claim => claim.Type == Claims.Name ? [] : [Destinations.AccessToken]);
         return new ClaimsPrincipal(identity);
     }
@@ -123,14 +127,23 @@ internal sealed class PlintoPrincipalFactory(UserManager<PlintoUser> users, IOpe
         }
     }
 
-    private static async Task<List<string>> ToListAsync(IAsyncEnumerable<string> source)
+    /// <summary>Audiences of the granted scopes, from <see cref="CatalogCache"/> when it has them.</summary>
+    private async Task<ImmutableArray<string>> ListResourcesAsync(ImmutableArray<string> scopes, CancellationToken cancellationToken)
     {
-        var list = new List<string>();
-        await foreach (var item in source)
+        if (catalog.TryGetResources(scopes, out var cached))
         {
-            list.Add(item);
+            return cached;
         }
 
-        return list;
+        var generation = catalog.Generation;
+        var builder = ImmutableArray.CreateBuilder<string>();
+        await foreach (var resource in scopeManager.ListResourcesAsync(scopes, cancellationToken))
+        {
+            builder.Add(resource);
+        }
+
+        var resources = builder.ToImmutable();
+        catalog.SetResources(scopes, resources, generation);
+        return resources;
     }
 }

@@ -29,4 +29,16 @@ internal sealed class TokenOptions
 
     /// <summary>Encrypt JWT access tokens (JWE). Off by default so resource servers need only the JWKS.</summary>
     public bool EncryptAccessTokens { get; set; }
+
+    /// <summary>
+    /// Write a database row for each client_credentials access token, which makes it revocable (RFC 7009). Off by
+    /// default: such tokens are short-lived JWTs checked by resource servers without calling us.
+    /// </summary>
+    public bool StoreClientCredentialsAccessTokens { get; set; }
+
+    /// <summary>
+    /// How long a node keeps clients and scope audiences in memory. Changes made through the node clear it at
+    /// once; other nodes see them after this at most. Zero turns the cache off.
+    /// </summary>
+    public TimeSpan CatalogCacheLifetime { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -22,7 +22,8 @@ internal static class DataServiceCollectionExtensions
         builder.Services.Configure<IdentityOptions>(o => o.Stores.SchemaVersion = PlintoDbContext.IdentitySchemaVersion);
 
         MigrationsAssemblies.RegisterResolver();
-        builder.Services.AddDbContext<PlintoDbContext>((services, options) =>
+        // Pooled: the options are built once and contexts are reused, instead of both per request.
+        builder.Services.AddDbContextPool<PlintoDbContext>((services, options) =>
         {
             var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             options.UsePlintoDatabase(database.Provider, ResolveConnectionString(services, database));

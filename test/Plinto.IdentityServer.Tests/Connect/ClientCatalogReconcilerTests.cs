@@ -18,7 +18,9 @@ internal sealed class ClientCatalogReconcilerTests(DatabaseProvider provider)
         // Two hosts, one after the other, on the same database and data folder (same keys).
         var folder = Directory.CreateTempSubdirectory("plinto-test-").FullName;
         var connectionString = await TestDatabases.CreateAsync(provider, folder);
-        await using var first = new PlintoFactory(provider, connectionString, folder);
+        // Stored client_credentials tokens (off by default) so that their revocation can be checked.
+        await using var first = new PlintoFactory(provider, connectionString, folder,
+            new Dictionary<string, string?> { ["Plinto:Tokens:StoreClientCredentialsAccessTokens"] = "true" });
         var client = first.CreateClient();
         var issued = await OidcClient.TokenAsync(client, MachineClientId, MachineSecret,
             new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = ApiScope });
@@ -27,7 +29,12 @@ internal sealed class ClientCatalogReconcilerTests(DatabaseProvider provider)
 
         // Same database, "machine" removed from configuration and the web client renamed.
         await using var second = new PlintoFactory(provider, connectionString, folder,
-            new Dictionary<string, string?> { ["Plinto:Clients:2"] = null, ["Plinto:Clients:0:DisplayName"] = "Renamed web app" }) { OwnsFolder = true };
+            new Dictionary<string, string?>
+            {
+                ["Plinto:Clients:2"] = null,
+                ["Plinto:Clients:0:DisplayName"] = "Renamed web app",
+                ["Plinto:Tokens:StoreClientCredentialsAccessTokens"] = "true",
+            }) { OwnsFolder = true };
         client = second.CreateClient();
 
         await using (var scope = second.Services.CreateAsyncScope())

@@ -117,6 +117,67 @@ internal sealed class SigningKeyTests
         Assert.That(introspection.GetProperty("active").GetBoolean(), Is.True);
     }
 
+    [Test]
+    public async Task Access_tokens_can_be_ES256_while_ID_tokens_stay_RS256()
+    {
+        var folder = Directory.CreateTempSubdirectory("plinto-es256-").FullName;
+        var rsa = WriteKey(folder, "rsa.pem");
+        var ec = WriteEcKey(folder, "ec.pem", ECCurve.NamedCurves.nistP256);
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?>
+        {
+            ["Plinto:Keys:AccessTokenAlgorithm"] = "ES256",
+            // The EC key listed first: ID tokens must still get the RSA key.
+            ["Plinto:Keys:SigningKeyFiles:0"] = ec.Path,
+            ["Plinto:Keys:SigningKeyFiles:1"] = rsa.Path,
+        });
+        var client = factory.CreateClient();
+
+        var jwks = await Jwks.FetchAsync(client);
+        Assert.That(jwks.Keys.Select(k => (k.Kid, k.Kty)), Is.EquivalentTo(new[] { (ec.Kid, "EC"), (rsa.Kid, "RSA") }));
+
+        var machine = await OidcClient.TokenAsync(client, MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = ApiScope });
+        var accessToken = new JsonWebToken(machine.Get("access_token"));
+        Assert.That((accessToken.Alg, accessToken.Kid), Is.EqualTo((SecurityAlgorithms.EcdsaSha256, ec.Kid)));
+        var validated = await Jwks.ValidateAsync(client, machine.Get("access_token"), ApiAudience, algorithms: [SecurityAlgorithms.EcdsaSha256]);
+        Assert.That(validated.IsValid, Is.True, validated.Exception?.Message);
+        var introspection = await OidcClient.PostFormAsync(client, "/connect/introspect", MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["token"] = machine.Get("access_token") });
+        Assert.That(introspection.GetProperty("active").GetBoolean(), Is.True);
+
+        var email = UniqueUser.Email();
+        await factory.CreateUserAsync(email, UniqueUser.Password);
+        var tokens = await CodeFlowAsync(new Browser(factory.CreateClient()), email);
+        var idToken = new JsonWebToken(tokens.Get("id_token"));
+        Assert.That((idToken.Alg, idToken.Kid), Is.EqualTo((SecurityAlgorithms.RsaSha256, rsa.Kid)), "OIDC Core §15.1: ID tokens in RS256");
+        Assert.That(new JsonWebToken(tokens.Get("access_token")).Alg, Is.EqualTo(SecurityAlgorithms.EcdsaSha256));
+        Assert.That(await UserInfoStatusAsync(client, tokens.Get("access_token")), Is.EqualTo(HttpStatusCode.OK), "Plinto accepts its own ES256 tokens");
+    }
+
+    [Test]
+    public async Task A_wrong_access_token_algorithm_or_key_stops_start_up_with_the_reason()
+    {
+        var folder = Directory.CreateTempSubdirectory("plinto-es256-").FullName;
+        var rsa = WriteKey(folder, "rsa.pem");
+        var p384 = WriteEcKey(folder, "p384.pem", ECCurve.NamedCurves.nistP384);
+        var p256 = WriteEcKey(folder, "p256.pem", ECCurve.NamedCurves.nistP256);
+
+        async Task<string> StartFailureAsync(Dictionary<string, string?> settings)
+        {
+            await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, settings);
+            return Assert.Catch(() => _ = factory.Server)!.ToString();
+        }
+
+        Assert.That(await StartFailureAsync(new() { ["Plinto:Keys:AccessTokenAlgorithm"] = "HS256" }),
+            Does.Contain("AccessTokenAlgorithm must be RS256 or ES256"));
+        Assert.That(await StartFailureAsync(new() { ["Plinto:Keys:AccessTokenAlgorithm"] = "ES256", ["Plinto:Keys:SigningKeyFiles:0"] = rsa.Path }),
+            Does.Contain("an EC P-256 key is required"));
+        Assert.That(await StartFailureAsync(new() { ["Plinto:Keys:SigningKeyFiles:0"] = rsa.Path, ["Plinto:Keys:SigningKeyFiles:1"] = p384.Path }),
+            Does.Contain("Plinto:Keys:SigningKeyFiles:1").And.Contain("P-256"));
+        Assert.That(await StartFailureAsync(new() { ["Plinto:Keys:SigningKeyFiles:0"] = p256.Path }),
+            Does.Contain("at least one RSA key is required"));
+    }
+
     private static async Task<TokenResponse> CodeFlowAsync(Browser browser, string email)
     {
         var pkce = OidcClient.NewPkce();
@@ -134,6 +195,15 @@ internal sealed class SigningKeyTests
         request.Headers.Authorization = new("Bearer", accessToken);
         using var response = await client.SendAsync(request);
         return response.StatusCode;
+    }
+
+    private static (string Path, string Kid) WriteEcKey(string folder, string name, ECCurve curve)
+    {
+        using var ec = ECDsa.Create(curve);
+        var path = Path.Combine(folder, name);
+        File.WriteAllText(path, ec.ExportPkcs8PrivateKeyPem());
+        var kid = Base64UrlEncoder.Encode(new ECDsaSecurityKey(ec).ComputeJwkThumbprint());
+        return (path, kid);
     }
 
     private static (string Path, string Kid) WriteKey(string folder, string name)

@@ -11,7 +11,7 @@ internal static class Jwks
         new(await client.GetStringAsync("/.well-known/jwks"));
 
     public static async Task<TokenValidationResult> ValidateAsync(
-        HttpClient client, string token, string audience, string? type = null)
+        HttpClient client, string token, string audience, string? type = null, string[]? algorithms = null)
     {
         var keys = await FetchAsync(client);
         var parameters = new TokenValidationParameters
@@ -19,7 +19,7 @@ internal static class Jwks
             ValidIssuer = "https://localhost/",
             ValidAudience = audience,
             IssuerSigningKeys = keys.GetSigningKeys(),
-            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            ValidAlgorithms = algorithms ?? [SecurityAlgorithms.RsaSha256],
             ValidTypes = type is null ? null : [type],
             RequireSignedTokens = true,
             ClockSkew = TimeSpan.FromSeconds(5),

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The benchmark (docs/performance.md): Plinto against panva's oidc-provider, in the same run, on the same machine,
+# driven by the same load generator (wrk) over loopback. Started by `./build.sh bench`, which installs what is
+# missing and starts the throwaway PostgreSQL (PLINTO_BENCH_POSTGRES). The result table is appended to
+# docs/performance.md. Knobs: BENCH_DURATION (15s), BENCH_WARMUP (5s), BENCH_CONNECTIONS (16), BENCH_THREADS (2),
+# BENCH_REPORT (the markdown file the table is appended to; docs/performance.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WORK="$ROOT/artifacts/bench"
+RESULTS="$WORK/results"
+DURATION=${BENCH_DURATION:-15s}
+WARMUP=${BENCH_WARMUP:-5s}
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
+export BENCH_THREADS=${BENCH_THREADS:-2}
+export BENCH_LUA="$ROOT/bench/lua"
+: "${PLINTO_BENCH_POSTGRES:?start through ./build.sh bench}"
+
+# The same clients, user and secrets on both servers (bench/peer/server.mjs reads these too).
+export BENCH_USER_EMAIL=bench@plinto.test BENCH_USER_PASSWORD='Bench-password-1!'
+export BENCH_MACHINE_SECRET=bench-machine-secret-0123456789-abcdefghij BENCH_WEB_SECRET=bench-web-secret-0123456789-abcdefghijklm
+export BENCH_REDIRECT_URI=http://127.0.0.1:5999/callback
+export BENCH_REFRESH_TOKENS=$((CONNECTIONS + 8))
+# Plinto's password hash parameters (Account/AccountServiceCollectionExtensions.cs); the peer hashes the same way.
+PBKDF2_ITERATIONS=210000
+grep -q "IterationCount = 210_000" src/Plinto.IdentityServer/Account/AccountServiceCollectionExtensions.cs \
+  || { echo "Plinto's PBKDF2 iteration count changed: update PBKDF2_ITERATIONS in bench/run.sh" >&2; exit 1; }
+export BENCH_PBKDF2_ITERATIONS=$PBKDF2_ITERATIONS
+
+log() { printf '\n==> %s\n' "$*"; }
+
+free_port() {
+  local port
+  for port in $(seq "$1" $(($1 + 100))); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  echo "No free port from $1" >&2; exit 1
+}
+
+PLINTO_PID="" PEER_PID=""
+stop_servers() {
+  [ -n "$PLINTO_PID" ] && kill "$PLINTO_PID" 2>/dev/null && wait "$PLINTO_PID" 2>/dev/null || true
+  [ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null && wait "$PEER_PID" 2>/dev/null || true
+  PLINTO_PID="" PEER_PID=""
+}
+trap stop_servers EXIT
+
+wait_ready() { # url seconds
+  local deadline=$((SECONDS + $2))
+  until curl -sf -o /dev/null "$1"; do
+    [ $SECONDS -lt $deadline ] || { echo "$1 did not answer in $2 s" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+
+rss_mb() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+# start_plinto <PostgreSql|Sqlite> <RS256|ES256> <data-dir>
+start_plinto() {
+  PLINTO_PORT=$(free_port 5301)
+  local database=("Plinto__Database__Provider=$1")
+  [ "$1" = PostgreSql ] && database+=("Plinto__Database__ConnectionString=$PLINTO_BENCH_POSTGRES;Database=plinto_bench;Maximum Pool Size=50")
+  env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$PLINTO_PORT" \
+    Plinto__Issuer="http://127.0.0.1:$PLINTO_PORT/" Plinto__RequireHttps=false Plinto__DataDirectory="$3" \
+    "${database[@]}" Plinto__Email__PickupDirectory="$3/mail" Plinto__Jobs__Enabled=false \
+    Plinto__Keys__AccessTokenAlgorithm="$2" \
+    Plinto__Clients__0__ClientId=machine Plinto__Clients__0__ClientSecret="$BENCH_MACHINE_SECRET" \
+    Plinto__Clients__0__GrantTypes__0=client_credentials Plinto__Clients__0__Scopes__0=api \
+    Plinto__Clients__1__ClientId=web Plinto__Clients__1__ClientSecret="$BENCH_WEB_SECRET" Plinto__Clients__1__ConsentType=implicit \
+    Plinto__Clients__1__GrantTypes__0=authorization_code Plinto__Clients__1__GrantTypes__1=refresh_token \
+    Plinto__Clients__1__Scopes__0=openid Plinto__Clients__1__Scopes__1=offline_access Plinto__Clients__1__Scopes__2=api \
+    Plinto__Clients__1__RedirectUris__0="$BENCH_REDIRECT_URI" \
+    Plinto__Scopes__0__Name=api Plinto__Scopes__0__Resources__0=https://api.test \
+    Plinto__Bootstrap__AdminEmail="$BENCH_USER_EMAIL" Plinto__Bootstrap__AdminPassword="$BENCH_USER_PASSWORD" \
+    Plinto__RateLimits__AccountPostsPerMinutePerIp=100000 Plinto__RateLimits__SignInAttemptsPerMinutePerAccount=100000 \
+    dotnet "$WORK/plinto/Plinto.IdentityServer.dll" >>"$WORK/plinto.log" 2>&1 &
+  PLINTO_PID=$!
+  PLINTO_URL="http://127.0.0.1:$PLINTO_PORT"
+  START=$(date +%s.%N)
+  wait_ready "$PLINTO_URL/health/ready" 120
+  STARTED_IN=$(echo "$(date +%s.%N) - $START" | bc)
+}
+
+# start_peer <RS256|ES256>
+start_peer() {
+  PEER_PORT=$(free_port 5401)
+  (cd "$ROOT/bench/peer" && NODE_ENV=production PEER_PORT=$PEER_PORT PEER_ACCESS_TOKEN_ALG=$1 exec node server.mjs) >>"$WORK/peer.log" 2>&1 &
+  PEER_PID=$!
+  PEER_URL="http://127.0.0.1:$PEER_PORT"
+  wait_ready "$PEER_URL/.well-known/openid-configuration" 60
+}
+
+# run <scenario> <run-name> <url> <data-file> [warm-up token set]
+run() {
+  local scenario=$1 name=$2 url=$3 data=$4
+  export BENCH_DATA=$data
+  if [ "$scenario" = refresh ]; then export BENCH_SET=refresh_tokens_warm; fi
+  BENCH_RESULT="$WORK/warmup.json" wrk -t"$BENCH_THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 10s -s "$BENCH_LUA/$scenario.lua" "$url" >/dev/null
+  if [ "$scenario" = refresh ]; then export BENCH_SET=refresh_tokens; fi
+  BENCH_RESULT="$RESULTS/$scenario.$name.json" wrk -t"$BENCH_THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s -s "$BENCH_LUA/$scenario.lua" "$url" >/dev/null
+  printf '%-11s %-13s %s\n' "$scenario" "$name" "$(cat "$RESULTS/$scenario.$name.json")"
+}
+
+rm -rf "$WORK" && mkdir -p "$RESULTS"
+
+log "Building Plinto (Release) and the benchmark driver; installing the peer (npm ci)"
+dotnet publish src/Plinto.IdentityServer -c Release -o "$WORK/plinto" -nologo -v:q
+dotnet build bench/Plinto.Bench -c Release -o "$WORK/tool" -nologo -v:q
+(cd bench/peer && npm ci --silent --no-audit --no-fund)
+BENCH="dotnet $WORK/tool/Plinto.Bench.dll"
+
+log "Raw limits (nothing else running)"
+$BENCH raw "$PBKDF2_ITERATIONS" | tee "$RESULTS/raw.json"
+
+log "Plinto (PostgreSQL, RS256) and the peer (RS256)"
+start_plinto PostgreSql RS256 "$WORK/data-pg"
+start_peer RS256
+$BENCH setup plinto "$PLINTO_URL" "$WORK/plinto.lua"
+$BENCH setup peer "$PEER_URL" "$WORK/peer.lua"
+BENCH_DATA="$WORK/plinto.lua" BENCH_RESULT="$RESULTS/probe.plinto.json" wrk -t1 -c2 -d5s -s "$BENCH_LUA/discovery.lua" "$PLINTO_URL" >/dev/null
+for scenario in discovery cc refresh introspect code signin; do
+  if [ "$scenario" = signin ]; then
+    # Discovery latency on 2 more connections while sign-ins keep every core busy (thread pool starvation shows here).
+    (sleep 2; BENCH_DATA="$WORK/plinto.lua" BENCH_RESULT="$RESULTS/signin-probe.plinto.json" \
+      wrk -t1 -c2 -d"$DURATION" -s "$BENCH_LUA/discovery.lua" "$PLINTO_URL" >/dev/null) &
+    PROBE=$!
+  fi
+  run "$scenario" plinto "$PLINTO_URL" "$WORK/plinto.lua"
+  [ "$scenario" = signin ] && wait "$PROBE"
+  run "$scenario" peer "$PEER_URL" "$WORK/peer.lua"
+done
+PEAK_RSS=$(rss_mb "$PLINTO_PID" VmHWM)
+stop_servers
+
+log "client_credentials with ES256 access tokens (both servers)"
+start_plinto PostgreSql ES256 "$WORK/data-pg"
+start_peer ES256
+$BENCH setup plinto "$PLINTO_URL" "$WORK/plinto.lua"
+run cc plinto-es256 "$PLINTO_URL" "$WORK/plinto.lua"
+run cc peer-es256 "$PEER_URL" "$WORK/peer.lua"
+PEAK_RSS_ES256=$(rss_mb "$PLINTO_PID" VmHWM)
+stop_servers
+
+log "Start time and idle memory on SQLite (the embedded default)"
+start_plinto Sqlite RS256 "$WORK/data-sqlite"
+FIRST_START=$STARTED_IN
+stop_servers
+start_plinto Sqlite RS256 "$WORK/data-sqlite"
+sleep 3
+IDLE_RSS=$(rss_mb "$PLINTO_PID" VmRSS)
+stop_servers
+
+cat >"$RESULTS/host.json" <<JSON
+{
+  "cpu": "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)",
+  "memory": "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)",
+  "os": "$(. /etc/os-release && echo "$PRETTY_NAME")",
+  "plinto": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+  "postgres": "$("$PLINTO_BENCH_PG_BIN/postgres" --version | awk '{ print $3 }')",
+  "peer": "$(node -p "require('./bench/peer/node_modules/oidc-provider/package.json').version")",
+  "node": "$(node --version)",
+  "wrk": "wrk -t$BENCH_THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up)",
+  "command": "./build.sh bench",
+  "peak_rss_mb": "$PEAK_RSS",
+  "peak_rss_es256_mb": "$PEAK_RSS_ES256",
+  "idle_rss_mb": "$IDLE_RSS",
+  "start_seconds": "$(printf '%.2f' "$STARTED_IN")",
+  "first_start_seconds": "$(printf '%.2f' "$FIRST_START")"
+}
+JSON
+
+log "Report (appended to docs/performance.md)"
+$BENCH report "$RESULTS" "${BENCH_REPORT:-$ROOT/docs/performance.md}"

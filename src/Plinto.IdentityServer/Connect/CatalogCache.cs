@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Reflection;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Plinto.IdentityServer.Connect;
+
+/// <summary>
+/// Clients and scope resources kept across requests, so that a token request needs no database read for them.
+/// A change made through this node's managers clears the cache at once (<see cref="Invalidate"/>); a change made
+/// by another node is seen after <see cref="TokenOptions.CatalogCacheLifetime"/> at most. Entries are snapshots:
+/// every read gets its own detached copy, so nothing one request does to an entity is seen by another.
+/// </summary>
+internal sealed class CatalogCache(TimeProvider time, Microsoft.Extensions.Options.IOptions<TokenOptions> options)
+{
+    // Only the scalar columns: the navigation collections stay empty on a copy, as on an entity read without Include.
+    private static readonly PropertyInfo[] ApplicationColumns = [.. typeof(OpenIddictEntityFrameworkCoreApplication)
+        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.CanRead && p.CanWrite && p.PropertyType == typeof(string))];
+
+    private readonly ConcurrentDictionary<string, Entry<object?[]>> applications = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry<ImmutableArray<string>>> resources = new(StringComparer.Ordinal);
+    private long generation;
+
+    private TimeSpan Lifetime => options.Value.CatalogCacheLifetime;
+
+    /// <summary>Forgets everything; called by the application and scope managers after every write.</summary>
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref generation);
+        applications.Clear();
+        resources.Clear();
+    }
+
+    public OpenIddictEntityFrameworkCoreApplication? GetApplication(string clientId)
+    {
+        if (!TryGet(applications, clientId, out var values))
+        {
+            return null;
+        }
+
+        var copy = new OpenIddictEntityFrameworkCoreApplication();
+        for (var i = 0; i < ApplicationColumns.Length; i++)
+        {
+            ApplicationColumns[i].SetValue(copy, values[i]);
+        }
+
+        return copy;
+    }
+
+    /// <summary>Remembers an application read from the database at <paramref name="readGeneration"/>.</summary>
+    public void SetApplication(string clientId, OpenIddictEntityFrameworkCoreApplication application, long readGeneration)
+    {
+        var values = new object?[ApplicationColumns.Length];
+        for (var i = 0; i < ApplicationColumns.Length; i++)
+        {
+            values[i] = ApplicationColumns[i].GetValue(application);
+        }
+
+        Set(applications, clientId, values, readGeneration);
+    }
+
+    public bool TryGetResources(ImmutableArray<string> scopes, out ImmutableArray<string> value) =>
+        TryGet(resources, Key(scopes), out value);
+
+    public void SetResources(ImmutableArray<string> scopes, ImmutableArray<string> value, long readGeneration) =>
+        Set(resources, Key(scopes), value, readGeneration);
+
+    /// <summary>Taken before a database read: a write that lands during the read makes its result unfit to keep.</summary>
+    public long Generation => Interlocked.Read(ref generation);
+
+    private bool TryGet<T>(ConcurrentDictionary<string, Entry<T>> entries, string key, out T value)
+    {
+        if (Lifetime > TimeSpan.Zero && entries.TryGetValue(key, out var entry) && time.GetUtcNow() < entry.Expires)
+        {
+            value = entry.Value;
+            return true;
+        }
+
+        value = default!;
+        return false;
+    }
+
+    private void Set<T>(ConcurrentDictionary<string, Entry<T>> entries, string key, T value, long readGeneration)
+    {
+        if (Lifetime <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        entries[key] = new Entry<T>(value, time.GetUtcNow() + Lifetime);
+        if (Generation != readGeneration)
+        {
+            // Invalidated while reading: the value may predate the write.
+            entries.TryRemove(key, out _);
+        }
+    }
+
+    private static string Key(ImmutableArray<string> scopes) => string.Join(' ', scopes.Order(StringComparer.Ordinal));
+
+    private sealed record Entry<T>(T Value, DateTimeOffset Expires);
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using OpenIddict.Core;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Plinto.IdentityServer.Connect;
+
+/// <summary>OpenIddict's scope manager, clearing <see cref="CatalogCache"/> after every write.</summary>
+internal sealed class PlintoScopeManager(
+    CatalogCache catalog,
+    IOpenIddictScopeCache<OpenIddictEntityFrameworkCoreScope> cache,
+    ILogger<OpenIddictScopeManager<OpenIddictEntityFrameworkCoreScope>> logger,
+    IOptionsMonitor<OpenIddictCoreOptions> options,
+    IOpenIddictScopeStore<OpenIddictEntityFrameworkCoreScope> store)
+    : OpenIddictScopeManager<OpenIddictEntityFrameworkCoreScope>(cache, logger, options, store)
+{
+    public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
+    {
+        await base.CreateAsync(scope, cancellationToken);
+        catalog.Invalidate();
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
+    {
+        catalog.Invalidate();
+        await base.UpdateAsync(scope, cancellationToken);
+        catalog.Invalidate();
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
+    {
+        catalog.Invalidate();
+        await base.DeleteAsync(scope, cancellationToken);
+        catalog.Invalidate();
+    }
+}

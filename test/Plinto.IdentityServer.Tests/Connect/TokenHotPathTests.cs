@@ -1,0 +1,192 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
+using Plinto.IdentityServer.Connect;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
+using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
+
+namespace Plinto.IdentityServer.Tests.Connect;
+
+/// <summary>
+/// What the performance levers could break: client_credentials tokens without a row (still validated, honestly
+/// not revocable), and the client/scope cache (a change through a node applies at once; a change behind its back
+/// within <c>Plinto:Tokens:CatalogCacheLifetime</c>).
+/// </summary>
+internal sealed class TokenHotPathTests(DatabaseProvider provider) : DatabaseFixture(provider)
+{
+    private readonly TestTime time = new();
+
+    protected override TestTime Time => time;
+
+    private IReadOnlyCollection<string> machinePermissions = [];
+
+    [OneTimeSetUp]
+    public async Task RememberMachineAsync()
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        machinePermissions = await applications.GetPermissionsAsync((await applications.FindByClientIdAsync(MachineClientId))!);
+        Assert.That(machinePermissions, Does.Contain(OpenIddictConstants.Permissions.GrantTypes.ClientCredentials));
+    }
+
+    [Test]
+    public async Task Client_credentials_tokens_get_no_row_still_introspect_and_revocation_answers_unsupported_token_type()
+    {
+        var client = Factory.CreateClient();
+        var token = (await MachineTokenAsync(client, MachineSecret)).Get("access_token");
+
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+            var machine = await applications.FindByClientIdAsync(MachineClientId);
+            var rows = 0;
+            await foreach (var _ in tokens.FindByApplicationIdAsync((await applications.GetIdAsync(machine!))!))
+            {
+                rows++;
+            }
+
+            Assert.That(rows, Is.Zero, "no database row per client_credentials grant");
+        }
+
+        var introspection = await OidcClient.PostFormAsync(client, "/connect/introspect", MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["token"] = token });
+        Assert.That(introspection.GetProperty("active").GetBoolean(), Is.True);
+        Assert.That(introspection.GetProperty("client_id").GetString(), Is.EqualTo(MachineClientId));
+
+        // RFC 7009 §2.2.1: a server that does not revoke this kind of token says so.
+        using var revoke = new HttpRequestMessage(HttpMethod.Post, "/connect/revoke")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token }),
+        };
+        revoke.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{MachineClientId}:{MachineSecret}")));
+        using var revoked = await client.SendAsync(revoke);
+        Assert.That(revoked.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await revoked.Content.ReadAsStringAsync(), Does.Contain("unsupported_token_type"));
+
+        // A token altered in any way is still refused: the signature is what makes it valid.
+        var forged = token[..^4] + (token[^4] == 'A' ? "BBBB" : "AAAA");
+        var refused = await OidcClient.PostFormAsync(client, "/connect/introspect", MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["token"] = forged });
+        Assert.That(refused.GetProperty("active").GetBoolean(), Is.False);
+    }
+
+    [Test]
+    public async Task A_secret_rotated_through_this_node_applies_at_once_and_a_disabled_client_is_refused_at_once()
+    {
+        var client = Factory.CreateClient();
+        Assert.That((await MachineTokenAsync(client, MachineSecret)).Status, Is.EqualTo(HttpStatusCode.OK), "the client is now cached");
+
+        const string rotated = "machine-rotated-secret-0123456789-abcdefghijkl";
+        await UpdateMachineAsync(async (applications, machine) => await applications.UpdateAsync(machine, rotated));
+        try
+        {
+            Assert.That((await MachineTokenAsync(client, MachineSecret)).Error, Is.EqualTo("invalid_client"), "the old secret stops at once");
+            Assert.That((await MachineTokenAsync(client, rotated)).Status, Is.EqualTo(HttpStatusCode.OK));
+
+            await UpdateMachineAsync(async (applications, machine) =>
+            {
+                var descriptor = new OpenIddictApplicationDescriptor();
+                await applications.PopulateAsync(descriptor, machine);
+                descriptor.Permissions.Clear();
+                await applications.UpdateAsync(machine, descriptor);
+            });
+            Assert.That((await MachineTokenAsync(client, rotated)).Status, Is.Not.EqualTo(HttpStatusCode.OK), "a disabled client stops at once");
+        }
+        finally
+        {
+            await RestoreMachineAsync();
+        }
+    }
+
+    [Test]
+    public async Task A_change_written_behind_the_nodes_back_applies_within_the_cache_lifetime()
+    {
+        var client = Factory.CreateClient();
+        Assert.That((await MachineTokenAsync(client, MachineSecret)).Status, Is.EqualTo(HttpStatusCode.OK), "the client is now cached");
+
+        // Another node rotating the secret: this node's cache does not hear of it.
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication>>();
+            var machine = (await store.FindByClientIdAsync(MachineClientId, CancellationToken.None))!;
+            machine.ClientSecret = "plinto-sha256:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+            await store.UpdateAsync(machine, CancellationToken.None);
+        }
+
+        try
+        {
+            Assert.That((await MachineTokenAsync(client, MachineSecret)).Status, Is.EqualTo(HttpStatusCode.OK), "still cached");
+            time.Advance(TimeSpan.FromSeconds(31));
+            Assert.That((await MachineTokenAsync(client, MachineSecret)).Error, Is.EqualTo("invalid_client"), "after Plinto:Tokens:CatalogCacheLifetime (30 s)");
+        }
+        finally
+        {
+            await RestoreMachineAsync();
+        }
+    }
+
+    [Test]
+    public async Task A_scope_audience_changed_through_the_scope_manager_applies_to_the_next_token()
+    {
+        var client = Factory.CreateClient();
+        var before = new JsonWebToken((await MachineTokenAsync(client, MachineSecret)).Get("access_token"));
+        Assert.That(before.Audiences, Is.EquivalentTo(new[] { ApiAudience }));
+
+        await SetApiAudiencesAsync(ApiAudience, "https://other.test");
+        try
+        {
+            var after = new JsonWebToken((await MachineTokenAsync(client, MachineSecret)).Get("access_token"));
+            Assert.That(after.Audiences, Is.EquivalentTo(new[] { ApiAudience, "https://other.test" }));
+        }
+        finally
+        {
+            await SetApiAudiencesAsync(ApiAudience);
+        }
+    }
+
+    private static Task<TokenResponse> MachineTokenAsync(HttpClient client, string secret) =>
+        OidcClient.TokenAsync(client, MachineClientId, secret,
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = ApiScope });
+
+    private async Task UpdateMachineAsync(Func<IOpenIddictApplicationManager, object, Task> change)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        await change(applications, (await applications.FindByIdAsync(await IdAsync(applications)))!);
+    }
+
+    private static async Task<string> IdAsync(IOpenIddictApplicationManager applications) =>
+        (await applications.GetIdAsync((await applications.FindByClientIdAsync(MachineClientId))!))!;
+
+    /// <summary>Back to the catalog's state for the other tests: what a restart's reconciliation would do.</summary>
+    private async Task RestoreMachineAsync()
+    {
+        await UpdateMachineAsync(async (applications, machine) =>
+        {
+            var descriptor = new OpenIddictApplicationDescriptor();
+            await applications.PopulateAsync(descriptor, machine);
+            descriptor.ClientSecret = MachineSecret;
+            descriptor.Permissions.UnionWith([
+                OpenIddictConstants.Permissions.Endpoints.Token, OpenIddictConstants.Permissions.Endpoints.Introspection,
+                OpenIddictConstants.Permissions.Endpoints.Revocation, OpenIddictConstants.Permissions.GrantTypes.ClientCredentials,
+                OpenIddictConstants.Permissions.Prefixes.Scope + ApiScope]);
+            await applications.UpdateAsync(machine, descriptor);
+        });
+    }
+
+    private async Task SetApiAudiencesAsync(params string[] resources)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var scopes = scope.ServiceProvider.GetRequiredService<IOpenIddictScopeManager>();
+        var api = (await scopes.FindByNameAsync(ApiScope))!;
+        var descriptor = new OpenIddictScopeDescriptor();
+        await scopes.PopulateAsync(descriptor, api);
+        descriptor.Resources.Clear();
+        descriptor.Resources.UnionWith(resources);
+        await scopes.UpdateAsync(api, descriptor);
+    }
+}
