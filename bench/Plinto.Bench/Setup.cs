@@ -50,10 +50,6 @@ internal static partial class Setup
         data["signin_status"] = signIn.SuccessStatus;
 
         await target.SignInAsync(AuthorizePath(target, "openid api", prompt: null));
-        data["authorize_path"] = AuthorizePath(target, "openid api", prompt: null);
-        data["session_cookie"] = cookies.GetCookieHeader(new Uri(baseUrl, target.AuthorizePath));
-        // The replayed authorization request must succeed without any interaction.
-        await CodeAsync(http, (string)data["authorize_path"], settings);
 
         foreach (var set in new[] { "refresh_tokens_warm", "refresh_tokens" })
         {
@@ -72,6 +68,16 @@ internal static partial class Setup
         var accessToken = await TokenAsync(http, target.TokenPath, Basic("machine", settings.MachineSecret),
             "grant_type=client_credentials&scope=api" + target.IntrospectableResource);
         data["access_token"] = accessToken.GetProperty("access_token").GetString()!;
+
+        // Last: a sign-in above may have renewed the session cookie. The replayed authorization request must succeed
+        // without any interaction, with this cookie alone.
+        data["authorize_path"] = AuthorizePath(target, "openid api", prompt: null);
+        data["session_cookie"] = cookies.GetCookieHeader(new Uri(baseUrl, target.AuthorizePath));
+        using (var replay = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = baseUrl })
+        {
+            replay.DefaultRequestHeaders.Add("Cookie", (string)data["session_cookie"]);
+            await CodeAsync(replay, (string)data["authorize_path"], settings);
+        }
 
         await File.WriteAllTextAsync(file, ToLua(data));
         Console.WriteLine($"{server}: session, sign-in form, {settings.RefreshTokens}x2 refresh tokens and an access token written to {file}");

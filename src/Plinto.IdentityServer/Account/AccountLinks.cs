@@ -53,6 +53,6 @@ internal sealed class PasswordTimingEqualizer(IOptions<PasswordHasherOptions> op
         return (hasher, hasher.HashPassword(new PlintoUser(), Guid.NewGuid().ToString()));
     });
 
-    public void SpendPasswordCheck(string password) =>
+    public PasswordVerificationResult SpendPasswordCheck(string password) =>
         dummy.Value.Hasher.VerifyHashedPassword(new PlintoUser(), dummy.Value.Hash, password);
 }

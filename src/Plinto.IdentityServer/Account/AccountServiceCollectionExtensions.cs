@@ -66,6 +66,7 @@ internal static class AccountServiceCollectionExtensions
             IdentityConstants.TwoFactorUserIdScheme, options => PlintoCookies.Apply(options.Cookie, "plinto.2fa", requireHttps));
 
         services.AddSingleton<PasswordTimingEqualizer>();
+        services.AddSingleton<Passwords.PasswordHashing>();
         services.AddScoped<PasswordSignIn>();
         services.AddHttpContextAccessor();
         services.AddScoped<Mfa.SecondFactors>();

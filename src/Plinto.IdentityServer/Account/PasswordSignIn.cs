@@ -26,6 +26,7 @@ internal sealed class PasswordSignIn(
     UserManager<PlintoUser> users,
     SignInManager<PlintoUser> signInManager,
     PasswordTimingEqualizer timing,
+    Passwords.PasswordHashing hashing,
     AccountAttemptLimiter attempts,
     PlintoMetrics metrics,
     MfaSignIn mfa,
@@ -51,11 +52,11 @@ internal sealed class PasswordSignIn(
         var user = await users.FindByEmailAsync(email);
         if (user is null || await users.IsLockedOutAsync(user))
         {
-            timing.SpendPasswordCheck(password);
+            await hashing.RunAsync(() => Task.FromResult(timing.SpendPasswordCheck(password)));
             return PasswordSignInOutcome.Failed;
         }
 
-        if (!await users.CheckPasswordAsync(user, password))
+        if (!await hashing.RunAsync(() => users.CheckPasswordAsync(user, password)))
         {
             // Counts towards the temporary lockout (Identity: 5 failures, 5 minutes).
             await users.AccessFailedAsync(user);

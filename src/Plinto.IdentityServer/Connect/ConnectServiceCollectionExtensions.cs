@@ -94,7 +94,7 @@ internal static class ConnectServiceCollectionExtensions
                 }
 
                 options.AddEventHandler(TokenResponseMetricsHandler.Descriptor);
-                options.AddEventHandler(ClientCredentialsTokenStorage.Descriptor);
+                options.AddEventHandler(TokenStorage.Descriptor);
                 options.AddEventHandler(AcrDiscoveryHandler.Descriptor);
 
                 var aspNetCore = options.UseAspNetCore()
