@@ -2,7 +2,7 @@
 # The benchmark (docs/performance.md): Plinto against panva's oidc-provider, in the same run, on the same machine,
 # driven by the same load generator (wrk) over loopback. Started by `./build.sh bench`, which installs what is
 # missing and starts the throwaway PostgreSQL (PLINTO_BENCH_POSTGRES). The result table is appended to
-# docs/performance.md. Knobs: BENCH_DURATION (15s), BENCH_WARMUP (10s), BENCH_CONNECTIONS (16), BENCH_THREADS (2),
+# docs/performance.md. Knobs: BENCH_DURATION (15s), BENCH_WARMUP (30s), BENCH_CONNECTIONS (16), BENCH_THREADS (2),
 # BENCH_REPORT (the markdown file the table is appended to; docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ ROOT=$(pwd)
 WORK="$ROOT/artifacts/bench"
 RESULTS="$WORK/results"
 DURATION=${BENCH_DURATION:-15s}
-WARMUP=${BENCH_WARMUP:-10s}
+WARMUP=${BENCH_WARMUP:-30s}
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
 export BENCH_THREADS=${BENCH_THREADS:-2}
 export BENCH_LUA="$ROOT/bench/lua"

@@ -8,7 +8,7 @@ namespace Plinto.IdentityServer.Connect;
 /// Signs access tokens with the ES256 key when <see cref="KeyOptions.AccessTokenAlgorithm"/> asks for it. OpenIddict
 /// signs every token with its first signing key, which stays the RSA one: ID tokens keep RS256 (OIDC Core §15.1).
 /// </summary>
-internal sealed class AccessTokenSigning(SigningCredentials? accessTokenCredentials) : IOpenIddictServerHandler<GenerateTokenContext>
+internal sealed class AccessTokenSigning(AccessTokenCredentials credentials) : IOpenIddictServerHandler<GenerateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
@@ -21,11 +21,14 @@ internal sealed class AccessTokenSigning(SigningCredentials? accessTokenCredenti
     public ValueTask HandleAsync(GenerateTokenContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (accessTokenCredentials is not null && context.TokenType is OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.AccessToken)
+        if (credentials.Signing is not null && context.TokenType is OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.AccessToken)
         {
-            context.SigningCredentials = accessTokenCredentials;
+            context.SigningCredentials = credentials.Signing;
         }
 
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>The credentials that sign access tokens when they differ from OpenIddict's default (ES256); null otherwise.</summary>
+internal sealed record AccessTokenCredentials(SigningCredentials? Signing);

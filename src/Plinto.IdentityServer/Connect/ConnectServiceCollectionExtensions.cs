@@ -78,7 +78,7 @@ internal static class ConnectServiceCollectionExtensions
                 }
 
                 options.AddEventHandler(AccessTokenSigning.Descriptor);
-                services.AddSingleton(new AccessTokenSigning(keys.AccessTokenAlgorithm == SecurityAlgorithms.EcdsaSha256
+                services.AddSingleton(new AccessTokenCredentials(keys.AccessTokenAlgorithm == SecurityAlgorithms.EcdsaSha256
                     ? new SigningCredentials(signingKeys.OfType<ECDsaSecurityKey>().First(), SecurityAlgorithms.EcdsaSha256)
                     : null));
 
