@@ -19,7 +19,7 @@ internal static class PlintoDbContextOptions
         _ = provider switch
         {
             DatabaseProvider.Sqlite => builder.UseSqlite(connectionString, o => o.MigrationsAssembly(migrations)),
-            DatabaseProvider.PostgreSql => builder.UseNpgsql(connectionString, o => o.MigrationsAssembly(migrations)),
+            DatabaseProvider.PostgreSql => builder.UseNpgsql(WithAutoPrepare(connectionString), o => o.MigrationsAssembly(migrations)),
             DatabaseProvider.SqlServer => builder.UseSqlServer(connectionString, o => o.MigrationsAssembly(migrations)),
             _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unknown database provider."),
         };
@@ -27,6 +27,23 @@ internal static class PlintoDbContextOptions
         // OpenIddict's applications, authorizations, scopes and tokens live in the same context.
         builder.UseOpenIddict();
         return builder;
+    }
+
+    /// <summary>
+    /// Npgsql prepares the statements a node runs over and over (token lookups and writes) unless the connection
+    /// string says otherwise, so PostgreSQL stops parsing and planning them at every call (refresh_token grants
+    /// +27 %, docs/performance.md). Behind PgBouncer in transaction mode before 1.21, set <c>Max Auto Prepare=0</c>.
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        if (connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)
+            || connectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            return connectionString;
+        }
+
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 };
+        return builder.ConnectionString;
     }
 
     /// <summary>For the migration projects' design-time factories: the same model as the host builds at run time.</summary>
