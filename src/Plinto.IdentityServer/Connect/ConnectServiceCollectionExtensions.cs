@@ -96,6 +96,8 @@ internal static class ConnectServiceCollectionExtensions
                 options.AddEventHandler(TokenResponseMetricsHandler.Descriptor);
                 options.AddEventHandler(TokenStorage.Descriptor);
                 options.AddEventHandler(AcrDiscoveryHandler.Descriptor);
+                options.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.Discovery.AttachSigningKeys.Descriptor);
+                options.AddEventHandler(CachedSigningKeys.Descriptor);
 
                 var aspNetCore = options.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
