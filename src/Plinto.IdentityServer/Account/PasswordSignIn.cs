@@ -52,11 +52,11 @@ internal sealed class PasswordSignIn(
         var user = await users.FindByEmailAsync(email);
         if (user is null || await users.IsLockedOutAsync(user))
         {
-            await hashing.RunAsync(() => Task.FromResult(timing.SpendPasswordCheck(password)));
+            await hashing.SpendAsync(timing, password);
             return PasswordSignInOutcome.Failed;
         }
 
-        if (!await hashing.RunAsync(() => users.CheckPasswordAsync(user, password)))
+        if (!await hashing.CheckAsync(users, user, password))
         {
             // Counts towards the temporary lockout (Identity: 5 failures, 5 minutes).
             await users.AccessFailedAsync(user);

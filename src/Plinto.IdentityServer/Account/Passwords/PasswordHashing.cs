@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Identity;
+
 namespace Plinto.IdentityServer.Account.Passwords;
 
 /// <summary>
@@ -27,6 +29,14 @@ internal sealed class PasswordHashing : IDisposable
             slots.Release();
         }
     }
+
+    /// <summary><see cref="UserManager{TUser}.CheckPasswordAsync"/> on a hashing thread.</summary>
+    public Task<bool> CheckAsync(UserManager<PlintoUser> users, PlintoUser user, string password) =>
+        RunAsync(() => users.CheckPasswordAsync(user, password));
+
+    /// <summary>The time of a password check spent on a hashing thread (no account to check against).</summary>
+    public Task SpendAsync(PasswordTimingEqualizer timing, string password) =>
+        RunAsync(() => Task.FromResult(timing.SpendPasswordCheck(password)));
 
     public void Dispose() => slots.Dispose();
 }

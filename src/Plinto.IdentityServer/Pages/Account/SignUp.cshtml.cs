@@ -14,7 +14,8 @@ internal sealed class SignUpModel(
     AccountEmailSender email,
     PasswordTimingEqualizer timing,
     AccountAttemptLimiter attempts,
-    TimeProvider time) : PageModel
+    TimeProvider time,
+    Plinto.IdentityServer.Account.Passwords.PasswordHashing hashing) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -111,7 +112,7 @@ internal sealed class SignUpModel(
 
         // The address has an account already: answer exactly as for a new one (including the time the password
         // hash takes on the other path), and tell the owner by e-mail.
-        timing.SpendPasswordCheck(Input.Password);
+        await hashing.SpendAsync(timing, Input.Password);
         await email.SendAlreadyRegisteredAsync(
             Input.Email,
             AccountLinks.Absolute(HttpContext, Url.Page("/Account/SignIn")!),

@@ -13,7 +13,9 @@ namespace Plinto.IdentityServer.Pages.Account.Manage;
 /// Changing the sign-in address: the current password, then a link to the new address (proof of the mailbox);
 /// the old address is told. The answer is the same whether or not the new address belongs to another account.
 /// </summary>
-internal sealed class EmailModel(UserManager<PlintoUser> users, AccountEmailSender email, PasswordTimingEqualizer timing) : PageModel
+internal sealed class EmailModel(
+    UserManager<PlintoUser> users, AccountEmailSender email, PasswordTimingEqualizer timing, Plinto.IdentityServer.Account.Passwords.PasswordHashing hashing)
+    : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -51,12 +53,12 @@ internal sealed class EmailModel(UserManager<PlintoUser> users, AccountEmailSend
 
         if (!await users.HasPasswordAsync(user))
         {
-            timing.SpendPasswordCheck(Input.Password);
+            await hashing.SpendAsync(timing, Input.Password);
             ModelState.AddModelError("Input.Password", "Your password is not right.");
             return Page();
         }
 
-        if (await users.IsLockedOutAsync(user) || !await users.CheckPasswordAsync(user, Input.Password))
+        if (await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Input.Password))
         {
             await users.AccessFailedAsync(user);
             ModelState.AddModelError("Input.Password", "Your password is not right.");

@@ -17,7 +17,8 @@ internal sealed class PasswordModel(
     UserManager<PlintoUser> users,
     IUserStore<PlintoUser> store,
     UserSessions sessions,
-    AccountEmailSender email) : PageModel
+    AccountEmailSender email,
+    Plinto.IdentityServer.Account.Passwords.PasswordHashing hashing) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -55,7 +56,7 @@ internal sealed class PasswordModel(
             return Page();
         }
 
-        if (await users.IsLockedOutAsync(user) || !await users.CheckPasswordAsync(user, Input.CurrentPassword))
+        if (await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Input.CurrentPassword))
         {
             await users.AccessFailedAsync(user);
             ModelState.AddModelError("Input.CurrentPassword", "Your current password is not right.");

@@ -16,7 +16,8 @@ internal sealed class TwoStepModel(
     UserSessions sessions,
     Plinto.IdentityServer.Account.Email.AccountEmailSender email,
     TimeProvider time,
-    IOptions<MfaOptions> options) : PageModel
+    IOptions<MfaOptions> options,
+    Plinto.IdentityServer.Account.Passwords.PasswordHashing hashing) : PageModel
 {
     public bool Enrolled { get; private set; }
 
@@ -61,7 +62,7 @@ internal sealed class TwoStepModel(
             return RedirectToPage();
         }
 
-        if (string.IsNullOrEmpty(Password) || await users.IsLockedOutAsync(user) || !await users.CheckPasswordAsync(user, Password))
+        if (string.IsNullOrEmpty(Password) || await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Password))
         {
             if (!string.IsNullOrEmpty(Password))
             {
