@@ -59,21 +59,25 @@ internal sealed class PlintoApplicationManager(
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         await base.CreateAsync(application, cancellationToken);
-        found.Clear();
-        catalog.Invalidate();
+        Changed();
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
-        catalog.Invalidate();
         await base.UpdateAsync(application, cancellationToken);
-        catalog.Invalidate();
+        Changed();
     }
 
     public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
-        catalog.Invalidate();
         await base.DeleteAsync(application, cancellationToken);
+        Changed();
+    }
+
+    /// <summary>After a write: readers (here and across the node) must go to the database again.</summary>
+    private void Changed()
+    {
+        found.Clear();
         catalog.Invalidate();
     }
 

@@ -22,14 +22,12 @@ internal sealed class PlintoScopeManager(
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
     {
-        catalog.Invalidate();
         await base.UpdateAsync(scope, cancellationToken);
         catalog.Invalidate();
     }
 
     public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreScope scope, CancellationToken cancellationToken = default)
     {
-        catalog.Invalidate();
         await base.DeleteAsync(scope, cancellationToken);
         catalog.Invalidate();
     }
