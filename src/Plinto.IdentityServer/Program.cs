@@ -1,8 +1,10 @@
 using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Admin;
 using Plinto.IdentityServer.Connect;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Hosting;
 using Plinto.IdentityServer.Jobs;
+using Plinto.IdentityServer.Organizations;
 
 // `Plinto.IdentityServer healthcheck`: probe the server already running here (container HEALTHCHECK).
 if (args is ["healthcheck", ..])
@@ -27,6 +29,7 @@ if (args is ["migrate", ..])
 
 builder.AddPlintoAccount();
 builder.AddPlintoConnect();
+builder.AddPlintoOrganizations();
 builder.AddPlintoJobs();
 
 var app = builder.Build();
@@ -40,6 +43,9 @@ app.UseAntiforgery();
 
 app.MapPlintoHealth();
 app.MapPlintoConnect();
+app.MapPlintoAdminApi();
+app.MapPlintoOrganizationTheme();
+app.MapOpenApi("/openapi/{documentName}.json");
 app.MapRazorPages();
 
 await app.RunAsync();

@@ -59,7 +59,7 @@ internal sealed class ValidateClientCatalogOptions : IValidateOptions<ClientCata
         [ConsentTypes.Implicit, ConsentTypes.Explicit, ConsentTypes.Systematic];
 
     public static readonly string[] StandardScopes =
-        [Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess];
+        [Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess, .. Organizations.OrganizationScopes.All];
 
     public ValidateOptionsResult Validate(string? name, ClientCatalogOptions options)
     {

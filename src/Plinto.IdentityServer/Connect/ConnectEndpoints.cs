@@ -10,6 +10,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Sessions;
+using Plinto.IdentityServer.Organizations;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Plinto.IdentityServer.Connect;
@@ -51,7 +52,8 @@ internal static class ConnectEndpoints
         return UserGrantAsync(
             context, request, services.GetRequiredService<UserManager<PlintoUser>>(), services.GetRequiredService<SignInManager<PlintoUser>>(),
             services.GetRequiredService<PlintoPrincipalFactory>(), services.GetRequiredService<IOptions<TokenOptions>>(),
-            services.GetRequiredService<UserSessions>(), services.GetRequiredService<TimeProvider>(), cancellationToken);
+            services.GetRequiredService<UserSessions>(), services.GetRequiredService<OrganizationMemberships>(),
+            services.GetRequiredService<TimeProvider>(), cancellationToken);
     }
 
     private static async Task<IResult> ClientCredentialsAsync(
@@ -74,6 +76,7 @@ internal static class ConnectEndpoints
         PlintoPrincipalFactory principals,
         IOptions<TokenOptions> tokenOptions,
         UserSessions sessions,
+        OrganizationMemberships memberships,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -108,8 +111,26 @@ internal static class ConnectEndpoints
             return Reject(Errors.InvalidGrant, "The refresh token has reached its maximum lifetime; sign in again.");
         }
 
+        // A grant for an organization holds only while the person is a member, under the organization's policies
+        // as they are now; roles and permissions are read again, so the new tokens carry the current ones.
+        var methods = ReadAuthenticationMethods(granted);
+        OrganizationContext? organization = null;
+        if (granted.GetClaim(OrganizationScopes.IdClaim) is { } organizationId)
+        {
+            organization = await memberships.FindAsync(user.Id, organizationId, slug: null, cancellationToken);
+            if (organization is null)
+            {
+                return Reject(Errors.InvalidGrant, "The account is no longer a member of the organization this grant was for.");
+            }
+
+            if (OrganizationPolicy.Evaluate(organization.Organization, methods, authenticatedAt, time.GetUtcNow()) is not PolicyOutcome.Satisfied)
+            {
+                return Reject(Errors.InvalidGrant, "The organization's sign-in policy requires signing in again.");
+            }
+        }
+
         var refreshed = await principals.CreateForUserAsync(
-            user, granted.GetScopes(), authenticatedAt, ReadAuthenticationMethods(granted), sessionId, cancellationToken);
+            user, granted.GetScopes(), authenticatedAt, methods, sessionId, organization, cancellationToken);
         refreshed.SetAuthorizationId(granted.GetAuthorizationId());
         return Results.SignIn(refreshed, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }

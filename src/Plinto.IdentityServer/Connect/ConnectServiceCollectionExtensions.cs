@@ -60,10 +60,10 @@ internal static class ConnectServiceCollectionExtensions
                 options.Configure(o => o.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
 
                 options.RegisterScopes([.. ValidateClientCatalogOptions.StandardScopes, .. declaredScopes.Select(s => s.Name!)]);
-                options.RegisterClaims(
+                options.RegisterClaims([
                     Claims.Subject, Claims.Name, Claims.GivenName, Claims.FamilyName, Claims.Picture,
                     Claims.Email, Claims.EmailVerified, Claims.AuthenticationTime, Claims.AuthenticationMethodReference,
-                    Claims.AuthenticationContextReference);
+                    Claims.AuthenticationContextReference, .. Organizations.OrganizationScopes.Claims]);
 
                 options.SetAccessTokenLifetime(tokens.AccessTokenLifetime)
                     .SetIdentityTokenLifetime(tokens.IdentityTokenLifetime)
@@ -96,6 +96,7 @@ internal static class ConnectServiceCollectionExtensions
                 options.AddEventHandler(TokenResponseMetricsHandler.Descriptor);
                 options.AddEventHandler(TokenStorage.Descriptor);
                 options.AddEventHandler(AcrDiscoveryHandler.Descriptor);
+                options.AddEventHandler(Organizations.ExtractRequestedOrganization.Descriptor);
                 options.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.Discovery.AttachSigningKeys.Descriptor);
                 options.AddEventHandler(CachedSigningKeys.Descriptor);
 

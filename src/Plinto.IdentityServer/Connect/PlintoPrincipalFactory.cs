@@ -1,11 +1,13 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Mfa;
 using Plinto.IdentityServer.Account.Sessions;
+using Plinto.IdentityServer.Organizations;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Plinto.IdentityServer.Connect;
@@ -33,10 +35,20 @@ internal sealed class PlintoPrincipalFactory(IServiceProvider services, IOpenIdd
     /// <summary>Principal for a user, carrying forward when and how they authenticated.</summary>
     public async Task<ClaimsPrincipal> CreateForUserAsync(
         PlintoUser user, ImmutableArray<string> scopes, DateTimeOffset authenticatedAt, IReadOnlyCollection<string> methods,
-        string? sessionId, CancellationToken cancellationToken)
+        string? sessionId, OrganizationContext? organization, CancellationToken cancellationToken)
     {
         var identity = new ClaimsIdentity(AuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, await Users.GetUserIdAsync(user));
+        if (organization is not null)
+        {
+            // The organization the person chose (or was sent to); roles and permissions as they are now.
+            identity.SetClaim(OrganizationScopes.IdClaim, organization.Id);
+            identity.SetClaim(OrganizationScopes.SlugClaim, organization.Slug);
+            // JSON arrays even with one value (or none), so that clients can always read them as lists.
+            identity.AddClaim(new Claim(OrganizationScopes.RolesClaim, JsonSerializer.Serialize(organization.Roles), JsonClaimValueTypes.JsonArray));
+            identity.AddClaim(new Claim(OrganizationScopes.PermissionsClaim, JsonSerializer.Serialize(organization.Permissions), JsonClaimValueTypes.JsonArray));
+        }
+
         identity.SetClaim(SecurityStampClaim, await Users.GetSecurityStampAsync(user));
         // The browser session the grant came from (no destination: inside codes and refresh tokens only).
         identity.SetClaim(UserSessions.SessionIdClaim, sessionId);
@@ -115,6 +127,8 @@ internal sealed class PlintoPrincipalFactory(IServiceProvider services, IOpenIdd
         Claims.AuthenticationTime or Claims.AuthenticationMethodReference or Claims.AuthenticationContextReference => [Destinations.IdentityToken],
         Claims.Name or Claims.GivenName or Claims.FamilyName or Claims.Picture
             or Claims.Email or Claims.EmailVerified => [Destinations.IdentityToken],
+        OrganizationScopes.IdClaim or OrganizationScopes.SlugClaim or OrganizationScopes.RolesClaim or OrganizationScopes.PermissionsClaim =>
+            [Destinations.AccessToken, Destinations.IdentityToken],
         // Anything else (including OpenIddict's private claims, which it handles itself) stays out of tokens.
         _ => [],
     };
@@ -132,7 +146,7 @@ internal sealed class PlintoPrincipalFactory(IServiceProvider services, IOpenIdd
     {
         if (catalog.TryGetResources(scopes, out var cached))
         {
-            return cached;
+            return WithAdminAudience(scopes, cached);
         }
 
         var generation = catalog.Generation;
@@ -144,6 +158,12 @@ internal sealed class PlintoPrincipalFactory(IServiceProvider services, IOpenIdd
 
         var resources = builder.ToImmutable();
         catalog.SetResources(scopes, resources, generation);
-        return resources;
+        return WithAdminAudience(scopes, resources);
     }
+
+    /// <summary>Tokens for the admin API carry its audience, and only such tokens are accepted there.</summary>
+    private static ImmutableArray<string> WithAdminAudience(ImmutableArray<string> scopes, ImmutableArray<string> resources) =>
+        scopes.Contains(OrganizationScopes.PlatformAdmin) || scopes.Contains(OrganizationScopes.OrganizationAdmin)
+            ? resources.Add(Admin.AdminApi.Audience)
+            : resources;
 }

@@ -101,6 +101,17 @@ internal static class HostingServiceCollectionExtensions
         }
 
         app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
+        app.Use((context, next) =>
+        {
+            // Machine APIs answer in their own formats (RFC 6750 WWW-Authenticate, RFC 9457 problem details), never
+            // with the HTML error page.
+            if (context.Request.Path.StartsWithSegments("/api") && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
+            {
+                pages.Enabled = false;
+            }
+
+            return next(context);
+        });
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseStaticFiles();
         app.UseRequestLocalization();

@@ -40,7 +40,7 @@ internal sealed class ClientCatalogReconcilerTests(DatabaseProvider provider)
         await using (var scope = second.Services.CreateAsyncScope())
         {
             var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
-            Assert.That(await applications.CountAsync(), Is.EqualTo(3), "no duplicates after a restart");
+            Assert.That(await applications.CountAsync(), Is.EqualTo(4), "no duplicates after a restart (the four test clients)");
             var web = await applications.FindByClientIdAsync(ConfidentialClientId);
             Assert.That(await applications.GetDisplayNameAsync(web!), Is.EqualTo("Renamed web app"));
 

@@ -48,7 +48,9 @@ internal static class OidcClient
     /// Runs an authorization request to its end: signs in when asked (if credentials are given), accepts consent
     /// when asked, and returns where Plinto finally sends the browser (the client's redirect URI).
     /// </summary>
-    public static async Task<Uri> AuthorizeAsync(Browser browser, string url, string? email = null, string? password = null, bool consent = true)
+    /// <param name="organization">The slug to pick if the organization picker shows (it must show only when expected).</param>
+    public static async Task<Uri> AuthorizeAsync(
+        Browser browser, string url, string? email = null, string? password = null, bool consent = true, string? organization = null)
     {
         var response = await browser.GetAsync(url);
         for (var step = 0; step < 10; step++)
@@ -71,6 +73,14 @@ internal static class OidcClient
             {
                 response = await browser.SubmitAsync(page, new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = password! });
                 email = null; // Sign in once; a second sign-in page means the first one failed.
+                continue;
+            }
+
+            if (path == "/connect/authorize" && organization is not null
+                && page.QuerySelector($"button[name=plinto_organization][value='{organization}']") is not null)
+            {
+                response = await browser.SubmitAsync(page, new Dictionary<string, string>(), submitter: ("plinto_organization", organization));
+                organization = null; // Pick once.
                 continue;
             }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Data;
 
@@ -24,6 +25,10 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
     public const string MachineClientId = "machine";
     public const string MachineSecret = "machine-secret-0123456789-abcdefghijkl";
     public const string ApiScope = "api";
+
+    /// <summary>A machine client with the admin API's platform scope (what provisioning scripts use).</summary>
+    public const string AutomationClientId = "automation";
+    public const string AutomationSecret = "automation-secret-0123456789-abcdefgh";
     public const string ApiAudience = "https://api.test";
 
     private readonly Dictionary<string, string?> settings;
@@ -83,6 +88,9 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
             ["Plinto:Clients:0:Scopes:2"] = "email",
             ["Plinto:Clients:0:Scopes:3"] = "offline_access",
             ["Plinto:Clients:0:Scopes:4"] = ApiScope,
+            ["Plinto:Clients:0:Scopes:5"] = "organization",
+            ["Plinto:Clients:0:Scopes:6"] = "plinto:org:admin",
+            ["Plinto:Clients:0:Scopes:7"] = "plinto:admin",
             ["Plinto:Clients:0:ConsentType"] = "implicit",
 
             ["Plinto:Clients:1:ClientId"] = PublicClientId,
@@ -99,6 +107,11 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
             ["Plinto:Clients:2:ClientSecret"] = MachineSecret,
             ["Plinto:Clients:2:GrantTypes:0"] = "client_credentials",
             ["Plinto:Clients:2:Scopes:0"] = ApiScope,
+
+            ["Plinto:Clients:3:ClientId"] = AutomationClientId,
+            ["Plinto:Clients:3:ClientSecret"] = AutomationSecret,
+            ["Plinto:Clients:3:GrantTypes:0"] = "client_credentials",
+            ["Plinto:Clients:3:Scopes:0"] = "plinto:admin",
         };
 
     public DatabaseProvider Provider { get; }
@@ -133,6 +146,11 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (Environment.GetEnvironmentVariable("PLINTO_TEST_LOG") is { Length: > 0 } log)
+        {
+            builder.ConfigureLogging(logging => logging.AddProvider(new FileLog(log)));
         }
 
         if (Time is not null)

@@ -52,6 +52,13 @@ internal sealed partial class AccountEmailSender(MailQueue queue, IOptions<Email
         return Task.CompletedTask;
     }
 
+    /// <summary>An invitation to join an organization (the link works once, until it expires).</summary>
+    public Task SendInvitationAsync(string email, string organizationName, string link, DateTimeOffset expiresAt) =>
+        SendAsync(email, $"You are invited to join {organizationName}",
+            $"You have been invited to join {organizationName}. The link works once and expires on {expiresAt:yyyy-MM-dd HH:mm} UTC.",
+            "Accept the invitation", link,
+            "If you were not expecting this invitation, you can ignore this message.");
+
     /// <summary>Sends a notice to an existing address that someone tried to register it again (no enumeration on sign-up).</summary>
     public Task SendAlreadyRegisteredAsync(string email, string signInLink, string resetLink) =>
         SendAsync(email, "Someone tried to create an account with your address",

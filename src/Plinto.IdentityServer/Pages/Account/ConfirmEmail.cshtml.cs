@@ -7,7 +7,7 @@ using Plinto.IdentityServer.Account;
 
 namespace Plinto.IdentityServer.Pages.Account;
 
-internal sealed class ConfirmEmailModel(UserManager<PlintoUser> users) : PageModel
+internal sealed class ConfirmEmailModel(UserManager<PlintoUser> users, Plinto.IdentityServer.Organizations.OrganizationMemberships memberships) : PageModel
 {
     public bool Confirmed { get; private set; }
 
@@ -32,5 +32,10 @@ internal sealed class ConfirmEmailModel(UserManager<PlintoUser> users) : PageMod
         }
 
         Confirmed = (await users.ConfirmEmailAsync(user, token)).Succeeded;
+        if (Confirmed)
+        {
+            // Now that the address is proven: organizations that verified its domain and allow it take the person in.
+            await memberships.AutoJoinAsync(user, HttpContext.RequestAborted);
+        }
     }
 }

@@ -12,7 +12,8 @@ internal sealed class SignInModel(
     Plinto.IdentityServer.Account.Passkeys.Passkeys passkeys,
     Plinto.IdentityServer.Account.Sessions.UserSessions sessions,
     Microsoft.AspNetCore.Identity.SignInManager<PlintoUser> signInManager,
-    IOpenIddictApplicationManager applications) : PageModel
+    IOpenIddictApplicationManager applications,
+    Plinto.IdentityServer.Organizations.OrganizationAdministration organizations) : PageModel
 {
     public const string FailureMessage = "Email or password is incorrect.";
 
@@ -110,6 +111,13 @@ internal sealed class SignInModel(
 
     private async Task DescribeClientAsync()
     {
+        // Signing in for a given organization (organization:{slug}): its name, logo and colours on the page.
+        if (AccountLinks.ReadAuthorizationParameter(ReturnUrl, Plinto.IdentityServer.Organizations.OrganizationScopes.RequestParameter) is { } slug
+            && Plinto.IdentityServer.Organizations.OrganizationSlug.IsValid(slug))
+        {
+            ViewData["OrganizationTheme"] = await organizations.FindThemeAsync(slug, HttpContext.RequestAborted);
+        }
+
         var clientId = AccountLinks.ReadAuthorizationParameter(ReturnUrl, "client_id");
         if (!string.IsNullOrEmpty(clientId) && clientId.Length <= 200
             && await applications.FindByClientIdAsync(clientId, HttpContext.RequestAborted) is { } application)

@@ -13,6 +13,7 @@ using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Mfa;
 using Plinto.IdentityServer.Account.Sessions;
 using Plinto.IdentityServer.Connect;
+using Plinto.IdentityServer.Organizations;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Plinto.IdentityServer.Pages.Connect;
@@ -34,6 +35,7 @@ internal sealed class AuthorizeModel(
     IAntiforgery antiforgery,
     IDataProtectionProvider dataProtection,
     MfaSignIn mfa,
+    OrganizationMemberships memberships,
     TimeProvider time) : PageModel
 {
     private readonly ITimeLimitedDataProtector reauthentication =
@@ -44,6 +46,14 @@ internal sealed class AuthorizeModel(
     public IReadOnlyList<string> ScopeDescriptions { get; private set; } = [];
 
     public IReadOnlyList<KeyValuePair<string, string>> Fields { get; private set; } = [];
+
+    /// <summary>Set when the person must pick the organization to sign in to.</summary>
+    public IReadOnlyList<Organization> OrganizationChoices { get; private set; } = [];
+
+    /// <summary>Set when an organization's policy refuses how this session signed in.</summary>
+    public string? PolicyNotice { get; private set; }
+
+    public string? SignInAgainUrl { get; private set; }
 
     public Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) => HandleAsync(decision: null, cancellationToken);
 
@@ -66,18 +76,39 @@ internal sealed class AuthorizeModel(
                 return Reject(Errors.LoginRequired, "The user is not signed in.");
             }
 
-            var fields = AuthorizationRequestParameters.Flatten(request)
-                .Where(f => f.Key != AuthorizationRequestParameters.ReauthenticationField)
-                .Append(new(AuthorizationRequestParameters.ReauthenticationField,
-                    reauthentication.Protect(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), TimeSpan.FromMinutes(30))));
-            var returnUrl = AuthorizationRequestParameters.ToUrl(Request.PathBase + Request.Path, fields);
-            return Challenge(new AuthenticationProperties { RedirectUri = returnUrl }, IdentityConstants.ApplicationScheme);
+            return Challenge(new AuthenticationProperties { RedirectUri = SignInAgainReturnUrl(request) }, IdentityConstants.ApplicationScheme);
+        }
+
+        // Organizations (scope "organization"): the requested one, the only one, or the person's choice; then its
+        // policies, which may ask for a fresh sign-in or a second factor before anything is issued.
+        var sessionMethods = ConnectEndpoints.ReadAuthenticationMethods(session.Principal!);
+        OrganizationContext? organization = null;
+        if (request.HasScope(OrganizationScopes.Organization))
+        {
+            var (chosen, stop) = await ChooseOrganizationAsync(request, user, cancellationToken);
+            if (stop is not null)
+            {
+                return stop;
+            }
+
+            organization = chosen!;
+            switch (OrganizationPolicy.Evaluate(organization.Organization, sessionMethods, authenticatedAt.Value, time.GetUtcNow()))
+            {
+                case PolicyOutcome.SessionTooOld when request.HasPromptValue(PromptValues.None):
+                case PolicyOutcome.MethodNotAllowed when request.HasPromptValue(PromptValues.None):
+                    return Reject(Errors.LoginRequired, "The organization's sign-in policy requires signing in again.");
+                case PolicyOutcome.SessionTooOld:
+                    return Challenge(new AuthenticationProperties { RedirectUri = SignInAgainReturnUrl(request) }, IdentityConstants.ApplicationScheme);
+                case PolicyOutcome.MethodNotAllowed:
+                    PolicyNotice = $"{organization.Organization.Name} requires signing in with {OrganizationPolicy.Describe(organization.Organization.AllowedMethods)}.";
+                    SignInAgainUrl = Url.Page("/Account/SignIn", new { ReturnUrl = SignInAgainReturnUrl(request) });
+                    return Page();
+            }
         }
 
         // Step-up (OIDC Core §3.1.2.1 acr_values, and the MFA policy): a session without a second factor gets one
         // before anything is issued. A voluntary claim: the ID token's acr says what was actually done.
-        var sessionMethods = ConnectEndpoints.ReadAuthenticationMethods(session.Principal!);
-        if (mfa.IsRequired(user, AuthenticationContext.RequestsMultiFactor(request.AcrValues))
+        if (mfa.IsRequired(user, AuthenticationContext.RequestsMultiFactor(request.AcrValues) || organization?.Organization.RequireMfa == true)
             && !AuthenticationContext.IsMultiFactor(sessionMethods))
         {
             if (request.HasPromptValue(PromptValues.None))
@@ -109,7 +140,7 @@ internal sealed class AuthorizeModel(
             }
 
             return decision == "accept"
-                ? await IssueAsync(request, user, session, applicationId!, remembered: null, cancellationToken)
+                ? await IssueAsync(request, user, session, applicationId!, remembered: null, organization, cancellationToken)
                 : Reject(Errors.AccessDenied, "The user denied the request.");
         }
 
@@ -118,7 +149,7 @@ internal sealed class AuthorizeModel(
             || (consentType == ConsentTypes.Explicit && remembered.Count > 0 && !request.HasPromptValue(PromptValues.Consent));
         if (consented)
         {
-            return await IssueAsync(request, user, session, applicationId!, remembered.LastOrDefault(), cancellationToken);
+            return await IssueAsync(request, user, session, applicationId!, remembered.LastOrDefault(), organization, cancellationToken);
         }
 
         if (request.HasPromptValue(PromptValues.None))
@@ -130,6 +161,56 @@ internal sealed class AuthorizeModel(
         ScopeDescriptions = await DescribeScopesAsync(request, cancellationToken);
         Fields = AuthorizationRequestParameters.Flatten(request);
         return Page();
+    }
+
+    /// <summary>
+    /// Where the sign-in page sends the person back: this request, marked with when Plinto asked, so that only a
+    /// sign-in after that moment satisfies prompt=login, max_age or an organization's session lifetime.
+    /// </summary>
+    private string SignInAgainReturnUrl(OpenIddictRequest request)
+    {
+        var fields = AuthorizationRequestParameters.Flatten(request)
+            .Where(f => f.Key != AuthorizationRequestParameters.ReauthenticationField)
+            .Append(new(AuthorizationRequestParameters.ReauthenticationField,
+                reauthentication.Protect(time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), TimeSpan.FromMinutes(30))));
+        return AuthorizationRequestParameters.ToUrl(Request.PathBase + Request.Path, fields);
+    }
+
+    /// <summary>
+    /// The organization to issue tokens for: the requested one (organization:{slug}, or the picker's answer) when the
+    /// person is a member of it; otherwise the only one; otherwise the picker (prompt=select_account always shows it).
+    /// </summary>
+    private async Task<(OrganizationContext? Organization, IActionResult? Stop)> ChooseOrganizationAsync(
+        OpenIddictRequest request, PlintoUser user, CancellationToken cancellationToken)
+    {
+        if (request.GetParameter(OrganizationScopes.RequestParameter)?.ToString() is { Length: > 0 } slug)
+        {
+            // Not a member and no such organization look the same: nobody learns which organizations exist.
+            return await memberships.FindAsync(user.Id, id: null, slug, cancellationToken) is { } requested
+                ? (requested, null)
+                : (null, Reject(Errors.AccessDenied, "The account is not a member of the requested organization."));
+        }
+
+        var mine = await memberships.ListAsync(user.Id, cancellationToken);
+        if (mine.Count == 0)
+        {
+            return (null, Reject(Errors.AccessDenied, "The account does not belong to any organization."));
+        }
+
+        if (mine.Count == 1 && !request.HasPromptValue("select_account"))
+        {
+            return (await memberships.FindAsync(user.Id, mine[0].Id, slug: null, cancellationToken), null);
+        }
+
+        if (request.HasPromptValue(PromptValues.None))
+        {
+            // OIDC Core §3.1.2.6: the choice needs the person.
+            return (null, Reject("account_selection_required", "Choose an organization: send organization:{slug}, or allow the picker."));
+        }
+
+        OrganizationChoices = mine;
+        Fields = AuthorizationRequestParameters.Flatten(request).Where(f => f.Key != Parameters.Prompt).ToList();
+        return (null, Page());
     }
 
     private bool MustReauthenticate(OpenIddictRequest request, DateTimeOffset authenticatedAt)
@@ -162,16 +243,28 @@ internal sealed class AuthorizeModel(
 
     private async Task<IActionResult> IssueAsync(
         OpenIddictRequest request, PlintoUser user, AuthenticateResult session, string applicationId, object? remembered,
-        CancellationToken cancellationToken)
+        OrganizationContext? organization, CancellationToken cancellationToken)
     {
         var principal = await principals.CreateForUserAsync(
             user, request.GetScopes(), SessionClaims.ReadAuthenticationTime(session.Principal!)!.Value,
-            ConnectEndpoints.ReadAuthenticationMethods(session.Principal!), UserSessions.CurrentId(session.Principal!), cancellationToken);
+            ConnectEndpoints.ReadAuthenticationMethods(session.Principal!), UserSessions.CurrentId(session.Principal!),
+            organization, cancellationToken);
 
         // A permanent authorization remembers the consent; tokens hang off it so they can be revoked together.
+        var subject = await users.GetUserIdAsync(user);
         remembered ??= await authorizations.CreateAsync(
-            principal, await users.GetUserIdAsync(user), applicationId, AuthorizationTypes.Permanent, principal.GetScopes(), cancellationToken);
+            principal, subject, applicationId, AuthorizationTypes.Permanent, principal.GetScopes(), cancellationToken);
         principal.SetAuthorizationId(await authorizations.GetIdAsync(remembered, cancellationToken));
+        if (organization is not null)
+        {
+            // Tokens for an organization hang off their own authorization, linked to it: leaving the organization
+            // (or being removed) revokes exactly these, and nothing the person holds elsewhere.
+            var forOrganization = await authorizations.CreateAsync(
+                principal, subject, applicationId, AuthorizationTypes.AdHoc, principal.GetScopes(), cancellationToken);
+            var authorizationId = await authorizations.GetIdAsync(forOrganization, cancellationToken);
+            await memberships.LinkGrantAsync(authorizationId!, organization.Id, subject, cancellationToken);
+            principal.SetAuthorizationId(authorizationId);
+        }
 
         if (!await signInManager.CanSignInAsync(user))
         {

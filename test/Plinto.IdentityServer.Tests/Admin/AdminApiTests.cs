@@ -1,0 +1,253 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Audit;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
+
+namespace Plinto.IdentityServer.Tests.Admin;
+
+/// <summary>
+/// The organization admin API: tenant isolation on every endpoint, permissions, the last-owner rule, token checks,
+/// audit entries written (or not) with their change, and the OpenAPI description.
+/// </summary>
+internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture(provider)
+{
+    private HttpClient api = null!;
+    private string platform = null!;
+
+    [SetUp]
+    public async Task GetPlatformTokenAsync()
+    {
+        api = Factory.CreateClient();
+        platform = await AdminApiClient.AutomationTokenAsync(api);
+    }
+
+    [TearDown]
+    public void DisposeClient() => api.Dispose();
+
+    [Test]
+    public async Task A_token_for_organization_A_reaches_nothing_of_organization_B_through_any_endpoint()
+    {
+        // The strongest case: the caller owns A and is also a plain member of B.
+        var (ownerEmail, owner) = await UserAsync();
+        var (_, ownerB) = await UserAsync();
+        var (_, memberB) = await UserAsync();
+        var slugA = AdminApiClient.NewSlug("a");
+        var orgA = await AdminApiClient.CreateOrganizationAsync(api, platform, slugA, owner.Id);
+        var orgB = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug("b"), ownerB.Id, name: "Bravo");
+        await AdminApiClient.AddMemberAsync(api, platform, orgB, owner.Id, "member");
+        await AdminApiClient.AddMemberAsync(api, platform, orgB, memberB.Id, "member");
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{orgB}/permissions", platform, new { name = "b:perm" });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{orgB}/roles/b-role", platform, new { permissions = new[] { "b:perm" } });
+        var invitation = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{orgB}/invitations", platform,
+            new { email = UniqueUser.Email("invitee"), role = "member" });
+        var domain = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{orgB}/domains", platform, new { name = "bravo.example" });
+        var before = await SnapshotAsync(orgB);
+
+        var token = await OrganizationAdminTokenAsync(ownerEmail, slugA);
+        var routes = Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/organizations/{organizationId}", StringComparison.Ordinal) == true)
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => (Method: m, Pattern: e.RoutePattern.RawText!)))
+            .ToList();
+        Assert.That(routes, Has.Count.GreaterThanOrEqualTo(20), "every organization endpoint is enumerated");
+
+        var body = new
+        {
+            name = "renamed", slug = AdminApiClient.NewSlug("stolen"), requireMfa = true, userId = memberB.Id, roles = new[] { "owner" },
+            permissions = new[] { "b:perm" }, email = UniqueUser.Email("intruder"), role = "member", description = "x",
+        };
+        foreach (var (method, pattern) in routes)
+        {
+            var path = pattern.Replace("{organizationId}", orgB, StringComparison.Ordinal)
+                .Replace("{userId}", memberB.Id, StringComparison.Ordinal)
+                .Replace("{name}", pattern.Contains("/permissions/", StringComparison.Ordinal) ? "b:perm" : "b-role", StringComparison.Ordinal)
+                .Replace("{invitationId}", invitation.GetProperty("invitation").GetProperty("id").GetString(), StringComparison.Ordinal)
+                .Replace("{domainId}", domain.GetProperty("id").GetString(), StringComparison.Ordinal);
+            var (status, json) = await AdminApiClient.SendAsync(api, new HttpMethod(method), path, token, method is "GET" or "DELETE" ? null : body);
+            Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound), $"{method} {pattern}: {json}");
+        }
+
+        Assert.That(await SnapshotAsync(orgB), Is.EqualTo(before), "organization B is unchanged");
+        var listed = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, "/api/organizations", token);
+        Assert.That(listed.EnumerateArray().Select(o => o.GetProperty("id").GetString()), Is.EqualTo(new[] { orgA }));
+    }
+
+    [Test]
+    public async Task Members_act_only_within_their_permissions_and_nobody_grants_more_than_they_hold()
+    {
+        var (ownerEmail, owner) = await UserAsync();
+        var (adminEmail, admin) = await UserAsync();
+        var (memberEmail, member) = await UserAsync();
+        var slug = AdminApiClient.NewSlug();
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, slug, owner.Id);
+        await AdminApiClient.AddMemberAsync(api, platform, org, admin.Id, "admin");
+        await AdminApiClient.AddMemberAsync(api, platform, org, member.Id, "member");
+
+        var asMember = await OrganizationAdminTokenAsync(memberEmail, slug);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", asMember);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/members/{admin.Id}/roles", asMember,
+            new { roles = new[] { "member" } }, HttpStatusCode.Forbidden);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/invitations", asMember,
+            new { email = UniqueUser.Email() }, HttpStatusCode.Forbidden);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Patch, $"/api/organizations/{org}", asMember, new { name = "Mine now" }, HttpStatusCode.Forbidden);
+
+        var asAdmin = await OrganizationAdminTokenAsync(adminEmail, slug);
+        var problem = await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/members/{member.Id}/roles", asAdmin,
+            new { roles = new[] { "owner" } }, HttpStatusCode.Forbidden);
+        Assert.That(problem.GetProperty("error").GetString(), Is.EqualTo("forbidden"));
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/members/{owner.Id}/roles", asAdmin,
+            new { roles = new[] { "admin" } }, HttpStatusCode.Forbidden);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}/members/{owner.Id}", asAdmin, expected: HttpStatusCode.Forbidden);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/invitations", asAdmin,
+            new { email = UniqueUser.Email(), role = "owner" }, HttpStatusCode.Forbidden);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/superuser", asAdmin,
+            new { permissions = new[] { "org:delete" } }, HttpStatusCode.BadRequest);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/members", asAdmin,
+            new { userId = (await UserAsync()).User.Id }, HttpStatusCode.Forbidden);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}", asAdmin, expected: HttpStatusCode.Forbidden);
+
+        // Within their permissions, admins manage members and roles.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/permissions", asAdmin, new { name = "reports:read" });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/analyst", asAdmin,
+            new { description = "Reads reports", permissions = new[] { "reports:read", "org:read" } });
+        var updated = await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/members/{member.Id}/roles", asAdmin,
+            new { roles = new[] { "member", "analyst" } });
+        Assert.That(updated.GetProperty("roles").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "analyst", "member" }));
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}/roles/analyst", asAdmin, expected: HttpStatusCode.Conflict);
+
+        // Anyone may leave.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}/members/{member.Id}", asMember, expected: HttpStatusCode.NoContent);
+    }
+
+    [Test]
+    public async Task The_last_owner_can_neither_leave_nor_be_demoted_and_a_refused_change_leaves_no_trace()
+    {
+        var (ownerEmail, owner) = await UserAsync();
+        var (_, second) = await UserAsync();
+        var slug = AdminApiClient.NewSlug();
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, slug, owner.Id);
+        var token = await OrganizationAdminTokenAsync(ownerEmail, slug);
+        var auditBefore = await AuditCountAsync(org);
+
+        var leave = await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}/members/{owner.Id}", token, expected: HttpStatusCode.Conflict);
+        Assert.That(leave.GetProperty("error").GetString(), Is.EqualTo("last_owner"));
+        var demote = await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/members/{owner.Id}/roles", token,
+            new { roles = new[] { "admin" } }, HttpStatusCode.Conflict);
+        Assert.That(demote.GetProperty("error").GetString(), Is.EqualTo("last_owner"));
+        var byPlatform = await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}/members/{owner.Id}", platform, expected: HttpStatusCode.Conflict);
+        Assert.That(byPlatform.GetProperty("error").GetString(), Is.EqualTo("last_owner"));
+
+        Assert.That(await AuditCountAsync(org), Is.EqualTo(auditBefore), "refused changes write no audit entry");
+        var members = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", token);
+        Assert.That(members.EnumerateArray().Single().GetProperty("roles").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "owner" }));
+
+        // With a second owner, the first may step down.
+        await AdminApiClient.AddMemberAsync(api, platform, org, second.Id, "owner");
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/members/{owner.Id}/roles", token, new { roles = new[] { "admin" } });
+        Assert.That(await AuditCountAsync(org), Is.EqualTo(auditBefore + 2));
+    }
+
+    [Test]
+    public async Task Tokens_without_the_admin_audience_or_authority_are_refused()
+    {
+        var anonymous = await AdminApiClient.SendAsync(api, HttpMethod.Get, "/api/organizations", token: null);
+        Assert.That(anonymous.Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+
+        // A token for another API (audience https://api.test) is not an admin token.
+        var other = await OidcClient.TokenAsync(api, PlintoFactory.MachineClientId, PlintoFactory.MachineSecret,
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = PlintoFactory.ApiScope });
+        Assert.That((await AdminApiClient.SendAsync(api, HttpMethod.Get, "/api/organizations", other.Get("access_token"))).Status,
+            Is.EqualTo(HttpStatusCode.Unauthorized));
+
+        // plinto:admin from a user who is not a platform administrator, and plinto:org:admin without an organization.
+        var (email, user) = await UserAsync();
+        var browser = NewBrowser();
+        var notAdmin = await WebClientTokensAsync(browser, "openid plinto:admin plinto:org:admin", email);
+        var refused = await AdminApiClient.SendAsync(api, HttpMethod.Get, "/api/organizations", notAdmin.Get("access_token"));
+        Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.Forbidden), refused.Json.ToString());
+
+        // The same user made a platform administrator: every organization.
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+            if (!await roles.RoleExistsAsync(AdminBootstrapService.AdminRole))
+            {
+                await roles.CreateAsync(new IdentityRole(AdminBootstrapService.AdminRole));
+            }
+
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, AdminBootstrapService.AdminRole);
+        }
+
+        var someone = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug(), ownerUserId: null);
+        var listed = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, "/api/organizations", notAdmin.Get("access_token"));
+        Assert.That(listed.EnumerateArray().Select(o => o.GetProperty("id").GetString()), Does.Contain(someone));
+    }
+
+    [Test]
+    public async Task Bad_input_gets_a_specific_problem_and_duplicates_a_conflict()
+    {
+        var slug = AdminApiClient.NewSlug();
+        await AdminApiClient.CreateOrganizationAsync(api, platform, slug, ownerUserId: null);
+        var duplicate = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, "/api/organizations", platform, new { name = "Again", slug }, HttpStatusCode.Conflict);
+        var badSlug = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, "/api/organizations", platform, new { name = "Bad", slug = "Not A Slug" }, HttpStatusCode.BadRequest);
+        var noName = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, "/api/organizations", platform, new { slug = AdminApiClient.NewSlug() }, HttpStatusCode.BadRequest);
+        Assert.Multiple(() =>
+        {
+            Assert.That(duplicate.GetProperty("detail").GetString(), Does.Contain(slug));
+            Assert.That(badSlug.GetProperty("detail").GetString(), Does.Contain("slug"));
+            Assert.That(noName.GetProperty("detail").GetString(), Does.Contain("name"));
+            Assert.That(badSlug.GetProperty("error").GetString(), Is.EqualTo("invalid_request"));
+        });
+    }
+
+    [Test]
+    public async Task The_OpenAPI_document_describes_every_admin_endpoint()
+    {
+        var document = JsonDocument.Parse(await api.GetStringAsync("/openapi/admin.json")).RootElement;
+        var paths = document.GetProperty("paths").EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
+        var routes = Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/organizations", StringComparison.Ordinal) == true)
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => (Method: m.ToLowerInvariant(), Path: e.RoutePattern.RawText!.TrimEnd('/'))))
+            .ToList();
+        Assert.That(routes, Has.Count.GreaterThanOrEqualTo(24));
+        foreach (var (method, path) in routes)
+        {
+            Assert.That(paths.TryGetValue(path, out var item) && item.TryGetProperty(method, out _), Is.True, $"{method} {path} is documented");
+        }
+
+        Assert.That(document.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("bearer", out _), Is.True);
+    }
+
+    private async Task<(string Email, PlintoUser User)> UserAsync()
+    {
+        var email = UniqueUser.Email();
+        return (email, await Factory.CreateUserAsync(email, UniqueUser.Password));
+    }
+
+    /// <summary>An access token for the admin API, issued for one organization (sign-in through the hosted page).</summary>
+    private async Task<string> OrganizationAdminTokenAsync(string email, string slug) =>
+        (await WebClientTokensAsync(NewBrowser(), $"openid organization:{slug} plinto:org:admin", email)).Get("access_token");
+
+    private async Task<string> SnapshotAsync(string organizationId)
+    {
+        var parts = new List<string>();
+        foreach (var section in new[] { "", "/members", "/roles", "/permissions", "/invitations", "/domains" })
+        {
+            parts.Add((await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{organizationId}{section}", platform)).ToString());
+        }
+
+        return string.Join("\n", parts);
+    }
+
+    private async Task<int> AuditCountAsync(string organizationId)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+        return db.Set<AuditEntry>().Count(e => e.OrganizationId == organizationId);
+    }
+}
