@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using DnsClient;
+using Microsoft.Extensions.Options;
 
 namespace Plinto.IdentityServer.Organizations;
 
@@ -10,16 +12,25 @@ internal interface IDnsTxtResolver
     Task<IReadOnlyList<string>> ResolveTxtAsync(string name, CancellationToken cancellationToken);
 }
 
-/// <summary>The system's resolvers (the ones in /etc/resolv.conf), through DnsClient.NET.</summary>
+/// <summary>
+/// DNS through DnsClient.NET: the system's resolvers (/etc/resolv.conf), or the ones in
+/// <c>Plinto:Organizations:DnsServers</c> (for split-horizon DNS, or a resolver that sees public records).
+/// </summary>
 internal sealed class SystemDnsTxtResolver : IDnsTxtResolver
 {
-    private readonly LookupClient client = new(new LookupClientOptions
+    private readonly LookupClient client;
+
+    public SystemDnsTxtResolver(IOptions<OrganizationOptions> options)
     {
-        UseCache = false, // a record just added must be seen at the next "verify" click
-        Timeout = TimeSpan.FromSeconds(5),
-        Retries = 1,
-        ThrowDnsErrors = false,
-    });
+        ArgumentNullException.ThrowIfNull(options);
+        var servers = options.Value.DnsServers.Select(IPEndPoint.Parse).Select(e => new NameServer(e)).ToArray();
+        var settings = servers.Length > 0 ? new LookupClientOptions(servers) : new LookupClientOptions();
+        settings.UseCache = false; // a record just added must be seen at the next "verify" click
+        settings.Timeout = TimeSpan.FromSeconds(5);
+        settings.Retries = 1;
+        settings.ThrowDnsErrors = false;
+        client = new LookupClient(settings);
+    }
 
     public async Task<IReadOnlyList<string>> ResolveTxtAsync(string name, CancellationToken cancellationToken)
     {

@@ -10,6 +10,9 @@ internal sealed class OrganizationOptions
 
     /// <summary>How long an invitation link works.</summary>
     public TimeSpan InvitationLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>DNS servers (<c>ip:port</c>) for domain verification; empty: the system's resolvers.</summary>
+    public List<string> DnsServers { get; set; } = [];
 }
 
 /// <summary>Who is acting on an organization, as established by the caller (page session or admin API token).</summary>

@@ -12,6 +12,8 @@ internal static class OrganizationsServiceCollectionExtensions
         services.AddOptions<OrganizationOptions>().BindConfiguration(OrganizationOptions.Section)
             .Validate(o => o.InvitationLifetime >= TimeSpan.FromMinutes(5) && o.InvitationLifetime <= TimeSpan.FromDays(30),
                 "Plinto:Organizations:InvitationLifetime must be between 00:05:00 and 30.00:00:00.")
+            .Validate(o => o.DnsServers.All(s => System.Net.IPEndPoint.TryParse(s, out _)),
+                "Plinto:Organizations:DnsServers must list IP endpoints such as 10.0.0.2:53.")
             .ValidateOnStart();
         services.AddScoped<OrganizationAdministration>();
         services.AddScoped<OrganizationMemberships>();
