@@ -94,6 +94,9 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
         await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/invitations", asMember,
             new { email = UniqueUser.Email() }, HttpStatusCode.Forbidden);
         await AdminApiClient.ExpectAsync(api, HttpMethod.Patch, $"/api/organizations/{org}", asMember, new { name = "Mine now" }, HttpStatusCode.Forbidden);
+        // Self-service is off here: only platform administrators create organizations.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, "/api/organizations", asMember,
+            new { name = "Side project", slug = AdminApiClient.NewSlug() }, HttpStatusCode.Forbidden);
 
         var asAdmin = await OrganizationAdminTokenAsync(adminEmail, slug);
         var problem = await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/members/{member.Id}/roles", asAdmin,

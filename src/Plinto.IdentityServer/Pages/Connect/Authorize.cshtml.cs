@@ -285,6 +285,9 @@ internal sealed class AuthorizeModel(
                 Scopes.Profile => "See your name",
                 Scopes.Email => "See your email address",
                 Scopes.OfflineAccess => "Stay connected when you are not using it",
+                OrganizationScopes.Organization => "Know which organization you sign in to, and your roles there",
+                OrganizationScopes.OrganizationAdmin => "Manage the organization with your permissions there",
+                OrganizationScopes.PlatformAdmin => "Administer this sign-in service (administrators only)",
                 _ => await scopes.FindByNameAsync(scope, cancellationToken) is { } entity
                     ? await scopes.GetLocalizedDisplayNameAsync(entity, cancellationToken) ?? scope
                     : scope,
