@@ -52,6 +52,7 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
         builder.UseSetting("Plinto:Clients:1:Scopes:0", "openid");
         builder.UseSetting("Plinto:Clients:1:Scopes:1", "profile");
         builder.UseSetting("Plinto:Clients:1:Scopes:2", "email");
+        builder.UseSetting("Plinto:Clients:1:Scopes:3", "organization");
         builder.UseSetting("Plinto:Clients:1:ConsentType", "explicit");
         foreach (var (key, value) in settings)
         {
