@@ -19,6 +19,8 @@ internal sealed class StartupConfigurationTests
     [TestCase("Plinto:Jobs:TokenPruningSchedule", "every day", "Plinto:Jobs:TokenPruningSchedule")]
     [TestCase("Plinto:Issuer", "", "Plinto:Issuer")]
     [TestCase("Plinto:Bootstrap:AdminEmail", "root@example.test", "Plinto:Bootstrap:AdminPassword")]
+    [TestCase("Plinto:Organizations:InvitationLifetime", "90.00:00:00", "Plinto:Organizations:InvitationLifetime")]
+    [TestCase("Plinto:Organizations:DnsServers:0", "dns.example.com", "Plinto:Organizations:DnsServers")]
     public async Task Invalid_configuration_stops_start_up_naming_the_key(string key, string value, string named)
     {
         await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?> { [key] = value });
