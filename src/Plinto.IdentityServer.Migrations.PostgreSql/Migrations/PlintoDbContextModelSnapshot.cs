@@ -655,9 +655,16 @@ namespace Plinto.IdentityServer.Migrations.PostgreSql.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("VerifiedName")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name");
+
+                    b.HasIndex("VerifiedName")
+                        .IsUnique();
 
                     b.HasIndex("OrganizationId", "Name")
                         .IsUnique();
@@ -834,6 +841,25 @@ namespace Plinto.IdentityServer.Migrations.PostgreSql.Migrations
                     b.HasKey("OrganizationId", "Name");
 
                     b.ToTable("PlintoOrganizationRoles", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Organizations.RetiredOrganizationSlug", b =>
+                {
+                    b.Property<string>("Slug")
+                        .HasMaxLength(48)
+                        .HasColumnType("character varying(48)");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("RetiredAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Slug");
+
+                    b.ToTable("PlintoRetiredOrganizationSlugs", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

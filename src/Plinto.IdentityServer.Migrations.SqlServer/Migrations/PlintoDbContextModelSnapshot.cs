@@ -660,9 +660,17 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("nvarchar(16)");
 
+                    b.Property<string>("VerifiedName")
+                        .HasMaxLength(253)
+                        .HasColumnType("nvarchar(253)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name");
+
+                    b.HasIndex("VerifiedName")
+                        .IsUnique()
+                        .HasFilter("[VerifiedName] IS NOT NULL");
 
                     b.HasIndex("OrganizationId", "Name")
                         .IsUnique();
@@ -839,6 +847,25 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                     b.HasKey("OrganizationId", "Name");
 
                     b.ToTable("PlintoOrganizationRoles", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Organizations.RetiredOrganizationSlug", b =>
+                {
+                    b.Property<string>("Slug")
+                        .HasMaxLength(48)
+                        .HasColumnType("nvarchar(48)");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<long>("RetiredAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Slug");
+
+                    b.ToTable("PlintoRetiredOrganizationSlugs", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

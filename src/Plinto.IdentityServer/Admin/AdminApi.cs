@@ -38,13 +38,13 @@ internal static class AdminApi
             .DisableAntiforgery()
             .WithTags("Organizations");
 
-        api.MapGet("/", ListAsync).WithSummary("Organizations the caller can see");
+        api.MapGet("/", ListAsync).WithSummary("Organizations the caller can see (offset, limit: 100 by default, at most 500)");
         api.MapPost("/", CreateAsync).WithSummary("Create an organization (platform administrators; users when self-service is on)");
         api.MapGet("/{organizationId}", GetAsync).WithSummary("One organization with its policies");
         api.MapPatch("/{organizationId}", UpdateAsync).WithSummary("Change name, slug, logo, colour or policies (org:update)");
         api.MapDelete("/{organizationId}", DeleteAsync).WithSummary("Delete the organization and revoke its tokens (org:delete)");
 
-        api.MapGet("/{organizationId}/members", ListMembersAsync).WithSummary("Members and their roles (org:read)");
+        api.MapGet("/{organizationId}/members", ListMembersAsync).WithSummary("Members and their roles by e-mail address (org:read; offset, limit)");
         api.MapPost("/{organizationId}/members", AddMemberAsync).WithSummary("Add an existing account (platform administrators)");
         api.MapPut("/{organizationId}/members/{userId}/roles", SetMemberRolesAsync).WithSummary("Replace a member's roles (org:members:manage)");
         api.MapDelete("/{organizationId}/members/{userId}", RemoveMemberAsync)
@@ -59,7 +59,7 @@ internal static class AdminApi
         api.MapDelete("/{organizationId}/permissions/{name}", DeletePermissionAsync).WithSummary("Delete a custom permission (org:roles:manage)");
 
         api.MapGet("/{organizationId}/invitations", ListInvitationsAsync).WithSummary("Invitations (org:invitations:manage)");
-        api.MapPost("/{organizationId}/invitations", InviteAsync).WithSummary("Invite by e-mail; the link is returned once (org:invitations:manage)");
+        api.MapPost("/{organizationId}/invitations", InviteAsync).WithSummary("Invite by e-mail; the link goes to the mailbox only (org:invitations:manage)");
         api.MapDelete("/{organizationId}/invitations/{invitationId}", RevokeInvitationAsync).WithSummary("Revoke a pending invitation");
 
         api.MapGet("/{organizationId}/domains", ListDomainsAsync).WithSummary("Domains and their TXT records (org:domains:manage)");
@@ -127,9 +127,10 @@ internal static class AdminApi
     // ------------------------------------------------------------------ handlers
 
     private static async Task<Results<Ok<IReadOnlyList<OrganizationView>>, ProblemHttpResult>> ListAsync(
-        HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users, CancellationToken cancellationToken) =>
+        int? offset, int? limit, HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users,
+        CancellationToken cancellationToken) =>
         await ActorAsync(context, users) is { } actor
-            ? TypedResults.Ok(await organizations.ListAsync(actor, cancellationToken))
+            ? TypedResults.Ok(await organizations.ListAsync(actor, offset ?? 0, limit ?? 100, cancellationToken))
             : NoActor();
 
     private static async Task<Results<Created<OrganizationView>, ProblemHttpResult>> CreateAsync(
@@ -159,8 +160,9 @@ internal static class AdminApi
         RunNoContentAsync(context, users, actor => organizations.DeleteAsync(actor, organizationId, cancellationToken));
 
     private static Task<Results<Ok<IReadOnlyList<MemberView>>, ProblemHttpResult>> ListMembersAsync(
-        string organizationId, HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users, CancellationToken cancellationToken) =>
-        RunAsync(context, users, actor => organizations.ListMembersAsync(actor, organizationId, cancellationToken));
+        string organizationId, int? offset, int? limit, HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users,
+        CancellationToken cancellationToken) =>
+        RunAsync(context, users, actor => organizations.ListMembersAsync(actor, organizationId, offset ?? 0, limit ?? 100, cancellationToken));
 
     private static Task<Results<Ok<MemberView>, ProblemHttpResult>> AddMemberAsync(
         string organizationId, AddMemberRequest body, HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users,
@@ -206,10 +208,11 @@ internal static class AdminApi
         RunNoContentAsync(context, users, actor => organizations.DeletePermissionAsync(actor, organizationId, name, cancellationToken));
 
     private static Task<Results<Ok<IReadOnlyList<InvitationView>>, ProblemHttpResult>> ListInvitationsAsync(
-        string organizationId, HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users, CancellationToken cancellationToken) =>
-        RunAsync(context, users, actor => organizations.ListInvitationsAsync(actor, organizationId, cancellationToken));
+        string organizationId, int? offset, int? limit, HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users,
+        CancellationToken cancellationToken) =>
+        RunAsync(context, users, actor => organizations.ListInvitationsAsync(actor, organizationId, offset ?? 0, limit ?? 100, cancellationToken));
 
-    private static Task<Results<Ok<CreatedInvitation>, ProblemHttpResult>> InviteAsync(
+    private static Task<Results<Ok<InvitationView>, ProblemHttpResult>> InviteAsync(
         string organizationId, InvitationRequest body, HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users,
         AccountEmailSender email, CancellationToken cancellationToken) =>
         RunAsync(context, users, actor => InvitationMail.InviteAndSendAsync(context, organizations, email, actor, organizationId, body.Email, body.Role, cancellationToken));
@@ -264,6 +267,13 @@ internal static class AdminApi
         }
 
         var user = await users.FindByIdAsync(subject);
+        if (user is not null && (!await context.RequestServices.GetRequiredService<SignInManager<PlintoUser>>().CanSignInAsync(user)
+            || await users.IsLockedOutAsync(user)))
+        {
+            // Checked at every call: an account that can no longer sign in no longer administers anything.
+            return null;
+        }
+
         if (user is null)
         {
             // client_credentials: the subject is the client itself.

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.WebUtilities;
 using OpenIddict.Abstractions;
+using Plinto.IdentityServer.Organizations;
 
 namespace Plinto.IdentityServer.Connect;
 
@@ -20,11 +21,20 @@ internal static class AuthorizationRequestParameters
 
     public static List<KeyValuePair<string, string>> Flatten(OpenIddictRequest request)
     {
+        // The request as the client could have sent it: a requested organization goes back into the scope as
+        // organization:{slug} (the parameter it was turned into is dropped at every entry).
+        var organization = request.GetParameter(OrganizationScopes.RequestParameter)?.ToString();
         var fields = new List<KeyValuePair<string, string>>();
         foreach (var (name, parameter) in request.GetParameters())
         {
-            if (name is DecisionField or AntiforgeryField)
+            if (name is DecisionField or AntiforgeryField or OrganizationScopes.RequestParameter)
             {
+                continue;
+            }
+
+            if (name == OpenIddictConstants.Parameters.Scope && organization is not null)
+            {
+                fields.Add(new(name, WithOrganization(request.GetScopes(), organization)));
                 continue;
             }
 
@@ -39,6 +49,10 @@ internal static class AuthorizationRequestParameters
 
         return fields;
     }
+
+    /// <summary>The scope value asking for one organization: <c>organization</c> replaced by <c>organization:{slug}</c>.</summary>
+    public static string WithOrganization(IEnumerable<string> scopes, string slug) =>
+        string.Join(' ', scopes.Where(s => s != OrganizationScopes.Organization).Append(OrganizationScopes.SpecificPrefix + slug));
 
     public static string ToUrl(string path, IEnumerable<KeyValuePair<string, string>> fields) =>
         QueryHelpers.AddQueryString(path, fields.Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)));

@@ -28,7 +28,10 @@ internal sealed partial class OrganizationAdministration(
 
     // ---------------------------------------------------------------- organizations
 
-    public async Task<IReadOnlyList<OrganizationView>> ListAsync(OrganizationActor actor, CancellationToken cancellationToken)
+    /// <summary>Most results a list returns at once (<c>limit</c>); <c>offset</c> pages further.</summary>
+    public const int MaxPageSize = 500;
+
+    public async Task<IReadOnlyList<OrganizationView>> ListAsync(OrganizationActor actor, int offset, int limit, CancellationToken cancellationToken)
     {
         var query = db.Set<Organization>().AsNoTracking();
         if (actor.OnlyOrganizationId is not null)
@@ -42,7 +45,8 @@ internal sealed partial class OrganizationAdministration(
             query = query.Where(o => db.Set<OrganizationMember>().Any(m => m.OrganizationId == o.Id && m.UserId == userId));
         }
 
-        return (await query.OrderBy(o => o.Slug).ToListAsync(cancellationToken)).Select(OrganizationView.From).ToList();
+        return (await query.OrderBy(o => o.Slug).Skip(Math.Max(offset, 0)).Take(Math.Clamp(limit, 1, MaxPageSize)).ToListAsync(cancellationToken))
+            .Select(OrganizationView.From).ToList();
     }
 
     public async Task<OrganizationResult<OrganizationView>> GetAsync(OrganizationActor actor, string organizationId, CancellationToken cancellationToken)
@@ -88,9 +92,15 @@ internal sealed partial class OrganizationAdministration(
             return new OrganizationFailure(OrganizationError.Invalid, "ownerUserId does not name an existing account.");
         }
 
-        if (await db.Set<Organization>().AnyAsync(o => o.Slug == slug, cancellationToken))
+        if (await IsSlugTakenAsync(slug!, byOrganizationId: null, cancellationToken))
         {
             return new OrganizationFailure(OrganizationError.Conflict, $"The slug '{slug}' is taken.");
+        }
+
+        if (!actor.IsPlatformAdmin && await db.Set<OrganizationMemberRole>()
+                .CountAsync(r => r.UserId == actor.UserId && r.RoleName == OrganizationRoles.Owner, cancellationToken) >= Limits.OwnedOrganizationsPerUser)
+        {
+            return new OrganizationFailure(OrganizationError.Conflict, $"You own {Limits.OwnedOrganizationsPerUser} organizations already; that is the most.");
         }
 
         var organization = new Organization
@@ -151,7 +161,7 @@ internal sealed partial class OrganizationAdministration(
         SignInMethods methods = organization.AllowedMethods;
         if (update.AllowedMethods is not null && !SignInMethodNames.TryParse(update.AllowedMethods, out methods))
         {
-            return new OrganizationFailure(OrganizationError.Invalid, "allowedMethods must list one or more of: password, passkey, saml.");
+            return new OrganizationFailure(OrganizationError.Invalid, "allowedMethods must list one or more of: password, passkey, saml, email_code.");
         }
 
         if (update.SessionLifetimeMinutes is < 5 or > 60 * 24 * 90)
@@ -170,10 +180,19 @@ internal sealed partial class OrganizationAdministration(
             return new OrganizationFailure(OrganizationError.Forbidden, "You cannot make a role the default that has permissions you do not have.");
         }
 
-        if (update.Slug is not null && update.Slug != organization.Slug
-            && await db.Set<Organization>().AnyAsync(o => o.Slug == update.Slug, cancellationToken))
+        if (update.Slug is not null && update.Slug != organization.Slug)
         {
-            return new OrganizationFailure(OrganizationError.Conflict, $"The slug '{update.Slug}' is taken.");
+            if (await IsSlugTakenAsync(update.Slug, organizationId, cancellationToken))
+            {
+                return new OrganizationFailure(OrganizationError.Conflict, $"The slug '{update.Slug}' is taken.");
+            }
+
+            // The old slug stays this organization's: nobody else may take it (clients may still ask for it).
+            await RetireSlugAsync(organization, cancellationToken);
+            if (await db.Set<RetiredOrganizationSlug>().SingleOrDefaultAsync(r => r.Slug == update.Slug, cancellationToken) is { } back)
+            {
+                db.Remove(back); // taking back one of its own earlier slugs
+            }
         }
 
         organization.Name = update.Name?.Trim() ?? organization.Name;
@@ -207,9 +226,14 @@ internal sealed partial class OrganizationAdministration(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await RevokeGrantsAsync(organizationId, userId: null, cancellationToken);
         await db.Set<OrganizationMemberRole>().Where(r => r.OrganizationId == organizationId).ExecuteDeleteAsync(cancellationToken);
+        await RetireSlugAsync(organization, cancellationToken);
         db.Remove(organization);
         db.Add(AuditEntry.Create(time, organizationId, actor.Id, "organization.deleted", organizationId, new { organization.Slug }));
-        await db.SaveChangesAsync(cancellationToken);
+        if (!await TrySaveAsync(cancellationToken))
+        {
+            return new OrganizationFailure(OrganizationError.Conflict, "The organization changed at the same time; try again.");
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -217,7 +241,7 @@ internal sealed partial class OrganizationAdministration(
     // ---------------------------------------------------------------- members
 
     public async Task<OrganizationResult<IReadOnlyList<MemberView>>> ListMembersAsync(
-        OrganizationActor actor, string organizationId, CancellationToken cancellationToken)
+        OrganizationActor actor, string organizationId, int offset, int limit, CancellationToken cancellationToken)
     {
         var access = await AuthorizeAsync(actor, organizationId, OrganizationRoles.Permissions.Read, cancellationToken);
         if (access.Organization is null)
@@ -228,7 +252,8 @@ internal sealed partial class OrganizationAdministration(
         var rows = await db.Set<OrganizationMember>().AsNoTracking()
             .Where(m => m.OrganizationId == organizationId)
             .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new { m.UserId, u.Email, u.Name, m.JoinedAt, Roles = m.Roles.Select(r => r.RoleName).ToList() })
-            .OrderBy(m => m.Email)
+            .OrderBy(m => m.Email).ThenBy(m => m.UserId)
+            .Skip(Math.Max(offset, 0)).Take(Math.Clamp(limit, 1, MaxPageSize))
             .ToListAsync(cancellationToken);
         return rows.Select(r => new MemberView(r.UserId, r.Email, r.Name, [.. r.Roles.Order(StringComparer.Ordinal)],
             DateTimeOffset.FromUnixTimeMilliseconds(r.JoinedAt))).ToList();
@@ -343,9 +368,11 @@ internal sealed partial class OrganizationAdministration(
     public async Task<OrganizationResult<bool>> RemoveMemberAsync(
         OrganizationActor actor, string organizationId, string userId, CancellationToken cancellationToken)
     {
+        // Leaving needs only the membership itself (even a role without any permission lets its holder leave).
         var leaving = actor.UserId == userId && !actor.IsPlatformAdmin;
-        var access = await AuthorizeAsync(actor, organizationId,
-            leaving ? OrganizationRoles.Permissions.Read : OrganizationRoles.Permissions.ManageMembers, cancellationToken, track: true);
+        var access = leaving
+            ? await AuthorizeMembershipAsync(actor, organizationId, cancellationToken)
+            : await AuthorizeAsync(actor, organizationId, OrganizationRoles.Permissions.ManageMembers, cancellationToken, track: true);
         if (access.Organization is not { } organization)
         {
             return access.Failure!;
@@ -434,16 +461,40 @@ internal sealed partial class OrganizationAdministration(
             return new OrganizationFailure(OrganizationError.Invalid, $"Unknown permission(s): {string.Join(", ", unknown)}. Define custom permissions first.");
         }
 
-        // A role is never stronger than its author in administering the organization (built-in org:* permissions):
-        // no escalation through a custom role. The organization's own permissions are for its applications.
-        if (!actor.IsPlatformAdmin && permissions.Where(IsBuiltInPermission).Except(access.Permissions).Any())
+        if (permissions.Count > Limits.PermissionsPerRole)
         {
-            return new OrganizationFailure(OrganizationError.Forbidden, "A role cannot have permissions you do not have.");
+            return new OrganizationFailure(OrganizationError.Invalid, $"A role has at most {Limits.PermissionsPerRole} permissions.");
         }
 
         var role = await db.Set<OrganizationRole>().SingleOrDefaultAsync(r => r.OrganizationId == organizationId && r.Name == name, cancellationToken);
+
+        // A role is never stronger than its author in administering the organization (built-in org:* permissions),
+        // before or after the change: no escalation by adding to a role, no demotion by taking away from one. The
+        // organization's own permissions are for its applications. Changing a role that people hold changes what
+        // they can do, so it also needs the right to manage members.
+        if (!actor.IsPlatformAdmin)
+        {
+            var touched = permissions.Concat(role?.PermissionList ?? []).Where(IsBuiltInPermission);
+            if (touched.Except(access.Permissions).Any())
+            {
+                return new OrganizationFailure(OrganizationError.Forbidden, "A role cannot gain or lose permissions you do not have.");
+            }
+
+            if (role is not null && !access.Permissions.Contains(OrganizationRoles.Permissions.ManageMembers)
+                && await db.Set<OrganizationMemberRole>().AnyAsync(r => r.OrganizationId == organizationId && r.RoleName == name, cancellationToken))
+            {
+                return new OrganizationFailure(OrganizationError.Forbidden,
+                    $"Changing a role that members hold also needs the '{OrganizationRoles.Permissions.ManageMembers}' permission.");
+            }
+        }
+
         if (role is null)
         {
+            if (await db.Set<OrganizationRole>().CountAsync(r => r.OrganizationId == organizationId, cancellationToken) >= Limits.RolesPerOrganization)
+            {
+                return new OrganizationFailure(OrganizationError.Conflict, $"An organization has at most {Limits.RolesPerOrganization} roles.");
+            }
+
             role = new OrganizationRole { OrganizationId = organizationId, Name = name };
             db.Add(role);
         }
@@ -530,6 +581,11 @@ internal sealed partial class OrganizationAdministration(
             return new OrganizationFailure(OrganizationError.Conflict, $"The permission '{name}' exists already.");
         }
 
+        if (await db.Set<OrganizationPermission>().CountAsync(p => p.OrganizationId == organizationId, cancellationToken) >= Limits.CustomPermissionsPerOrganization)
+        {
+            return new OrganizationFailure(OrganizationError.Conflict, $"An organization has at most {Limits.CustomPermissionsPerOrganization} custom permissions.");
+        }
+
         db.Add(new OrganizationPermission { OrganizationId = organizationId, Name = name, Description = description is { Length: > 256 } ? description[..256] : description });
         db.Add(AuditEntry.Create(time, organizationId, actor.Id, "organization.permission.created", name));
         return await TrySaveAsync(cancellationToken)
@@ -569,7 +625,7 @@ internal sealed partial class OrganizationAdministration(
     // ---------------------------------------------------------------- invitations
 
     public async Task<OrganizationResult<IReadOnlyList<InvitationView>>> ListInvitationsAsync(
-        OrganizationActor actor, string organizationId, CancellationToken cancellationToken)
+        OrganizationActor actor, string organizationId, int offset, int limit, CancellationToken cancellationToken)
     {
         var access = await AuthorizeAsync(actor, organizationId, OrganizationRoles.Permissions.ManageInvitations, cancellationToken);
         if (access.Organization is null)
@@ -579,7 +635,8 @@ internal sealed partial class OrganizationAdministration(
 
         var now = time.GetUtcNow();
         var invitations = await db.Set<OrganizationInvitation>().AsNoTracking()
-            .Where(i => i.OrganizationId == organizationId).OrderByDescending(i => i.CreatedAt).Take(500).ToListAsync(cancellationToken);
+            .Where(i => i.OrganizationId == organizationId).OrderByDescending(i => i.CreatedAt).ThenBy(i => i.Id)
+            .Skip(Math.Max(offset, 0)).Take(Math.Clamp(limit, 1, MaxPageSize)).ToListAsync(cancellationToken);
         return invitations.Select(i => InvitationView.From(i, now)).ToList();
     }
 
@@ -611,6 +668,15 @@ internal sealed partial class OrganizationAdministration(
         if (!await CanGrantAsync(actor, access, [role], cancellationToken))
         {
             return new OrganizationFailure(OrganizationError.Forbidden, "You cannot invite with a role that has permissions you do not have.");
+        }
+
+        // Invitations send mail from this service's domain: bounded, so an organization cannot turn it into a spam relay.
+        var now = Now;
+        var dayAgo = now - (long)TimeSpan.FromDays(1).TotalMilliseconds;
+        if (await db.Set<OrganizationInvitation>().CountAsync(i => i.OrganizationId == organizationId && i.CreatedAt > dayAgo, cancellationToken)
+            >= Limits.InvitationsPerOrganizationPerDay)
+        {
+            return new OrganizationFailure(OrganizationError.Conflict, $"At most {Limits.InvitationsPerOrganizationPerDay} invitations a day; try again tomorrow.");
         }
 
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
@@ -691,6 +757,11 @@ internal sealed partial class OrganizationAdministration(
             return new OrganizationFailure(OrganizationError.Conflict, $"{domain} is already listed for this organization.");
         }
 
+        if (await db.Set<OrganizationDomain>().CountAsync(d => d.OrganizationId == organizationId, cancellationToken) >= Limits.DomainsPerOrganization)
+        {
+            return new OrganizationFailure(OrganizationError.Conflict, $"An organization has at most {Limits.DomainsPerOrganization} domains.");
+        }
+
         var entity = new OrganizationDomain
         {
             Id = Guid.CreateVersion7(time.GetUtcNow()).ToString(),
@@ -752,9 +823,11 @@ internal sealed partial class OrganizationAdministration(
 
         domain.VerifiedAt = Now;
         domain.VerifiedBy = byAdministrator ? "admin" : "dns";
+        domain.VerifiedName = domain.Name;
         db.Add(AuditEntry.Create(time, organizationId, actor.Id, "organization.domain.verified", domain.Name, new { domain.VerifiedBy }));
-        await db.SaveChangesAsync(cancellationToken);
-        return DomainView.From(domain);
+        return await TrySaveAsync(cancellationToken)
+            ? DomainView.From(domain)
+            : new OrganizationFailure(OrganizationError.Conflict, $"{domain.Name} is verified by another organization.");
     }
 
     public async Task<OrganizationResult<bool>> DeleteDomainAsync(
@@ -833,6 +906,45 @@ internal sealed partial class OrganizationAdministration(
         return permissions.Contains(permission)
             ? new(organization, permissions, null)
             : new(null, permissions, new(OrganizationError.Forbidden, $"This needs the '{permission}' permission in the organization."));
+    }
+
+    /// <summary>The organization when the actor is a member of it (whatever the roles); 404 otherwise.</summary>
+    private async Task<Access> AuthorizeMembershipAsync(OrganizationActor actor, string organizationId, CancellationToken cancellationToken)
+    {
+        var empty = new HashSet<string>();
+        var userId = actor.UserId;
+        if ((actor.OnlyOrganizationId is not null && actor.OnlyOrganizationId != organizationId) || userId is null
+            || !await db.Set<OrganizationMember>().AnyAsync(m => m.OrganizationId == organizationId && m.UserId == userId, cancellationToken))
+        {
+            return new(null, empty, OrganizationFailure.NotFound);
+        }
+
+        var organization = await db.Set<Organization>().SingleAsync(o => o.Id == organizationId, cancellationToken);
+        return new(organization, await PermissionsOfAsync(db, organizationId, userId, cancellationToken), null);
+    }
+
+    /// <summary>In use by an organization, or retired by one other than <paramref name="byOrganizationId"/>.</summary>
+    private async Task<bool> IsSlugTakenAsync(string slug, string? byOrganizationId, CancellationToken cancellationToken) =>
+        await db.Set<Organization>().AnyAsync(o => o.Slug == slug && o.Id != byOrganizationId, cancellationToken)
+        || await db.Set<RetiredOrganizationSlug>().AnyAsync(r => r.Slug == slug && r.OrganizationId != byOrganizationId, cancellationToken);
+
+    private async Task RetireSlugAsync(Organization organization, CancellationToken cancellationToken)
+    {
+        if (!await db.Set<RetiredOrganizationSlug>().AnyAsync(r => r.Slug == organization.Slug, cancellationToken))
+        {
+            db.Add(new RetiredOrganizationSlug { Slug = organization.Slug, OrganizationId = organization.Id, RetiredAt = Now });
+        }
+    }
+
+    /// <summary>Upper bounds that keep one tenant from exhausting the service (and its mail reputation).</summary>
+    internal static class Limits
+    {
+        public const int OwnedOrganizationsPerUser = 20;
+        public const int RolesPerOrganization = 100;
+        public const int PermissionsPerRole = 50;
+        public const int CustomPermissionsPerOrganization = 200;
+        public const int DomainsPerOrganization = 50;
+        public const int InvitationsPerOrganizationPerDay = 200;
     }
 
     /// <summary>Union of the permissions of a member's roles; empty for a non-member.</summary>

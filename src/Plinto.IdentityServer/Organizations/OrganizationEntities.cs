@@ -51,7 +51,10 @@ internal enum SignInMethods
     Password = 1,
     Passkey = 2,
     Saml = 4,
-    All = Password | Passkey | Saml,
+
+    /// <summary>A one-time code sent by e-mail, as the only factor.</summary>
+    EmailCode = 8,
+    All = Password | Passkey | Saml | EmailCode,
 }
 
 /// <summary>A named set of permissions inside one organization; the three built-in roles exist in every organization.</summary>
@@ -152,6 +155,25 @@ internal sealed class OrganizationDomain
 
     /// <summary><c>dns</c> or <c>admin</c>.</summary>
     public string? VerifiedBy { get; set; }
+
+    /// <summary>
+    /// <see cref="Name"/> once verified, null before: its unique index makes "verified by one organization only"
+    /// hold even for two verifications at the same moment.
+    /// </summary>
+    public string? VerifiedName { get; set; }
+}
+
+/// <summary>
+/// A slug an organization used before (renamed or deleted). Nobody else can take it: relying parties that still
+/// know an organization by its old slug must never be sent to a different tenant.
+/// </summary>
+internal sealed class RetiredOrganizationSlug
+{
+    public string Slug { get; set; } = string.Empty;
+
+    public string OrganizationId { get; set; } = string.Empty;
+
+    public long RetiredAt { get; set; }
 }
 
 /// <summary>
@@ -170,8 +192,17 @@ internal sealed class OrganizationGrant
 internal sealed class OrganizationConfiguration :
     IEntityTypeConfiguration<Organization>, IEntityTypeConfiguration<OrganizationRole>, IEntityTypeConfiguration<OrganizationPermission>,
     IEntityTypeConfiguration<OrganizationMember>, IEntityTypeConfiguration<OrganizationMemberRole>,
-    IEntityTypeConfiguration<OrganizationInvitation>, IEntityTypeConfiguration<OrganizationDomain>, IEntityTypeConfiguration<OrganizationGrant>
+    IEntityTypeConfiguration<OrganizationInvitation>, IEntityTypeConfiguration<OrganizationDomain>, IEntityTypeConfiguration<OrganizationGrant>,
+    IEntityTypeConfiguration<RetiredOrganizationSlug>
 {
+    public void Configure(EntityTypeBuilder<RetiredOrganizationSlug> builder)
+    {
+        builder.ToTable("PlintoRetiredOrganizationSlugs");
+        builder.HasKey(r => r.Slug);
+        builder.Property(r => r.Slug).HasMaxLength(OrganizationSlug.MaxLength);
+        builder.Property(r => r.OrganizationId).HasMaxLength(64);
+    }
+
     public void Configure(EntityTypeBuilder<Organization> builder)
     {
         builder.ToTable("PlintoOrganizations");
@@ -260,6 +291,8 @@ internal sealed class OrganizationConfiguration :
         builder.Property(d => d.VerifiedBy).HasMaxLength(16);
         builder.HasIndex(d => new { d.OrganizationId, d.Name }).IsUnique();
         builder.HasIndex(d => d.Name);
+        builder.Property(d => d.VerifiedName).HasMaxLength(253);
+        builder.HasIndex(d => d.VerifiedName).IsUnique();
         builder.HasOne<Organization>().WithMany().HasForeignKey(d => d.OrganizationId).OnDelete(DeleteBehavior.Cascade);
     }
 

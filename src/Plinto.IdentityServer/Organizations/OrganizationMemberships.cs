@@ -91,9 +91,14 @@ internal sealed partial class OrganizationMemberships(PlintoDbContext db, TimePr
             return "This invitation link is not valid any more. Ask for a new invitation.";
         }
 
-        if (!user.EmailConfirmed || !string.Equals(user.NormalizedEmail, invitation.NormalizedEmail, StringComparison.Ordinal))
+        if (!string.Equals(user.NormalizedEmail, invitation.NormalizedEmail, StringComparison.Ordinal))
         {
-            return $"This invitation was sent to another email address. Sign in with the account for that address.";
+            return "This invitation was sent to another email address. Sign in with the account for that address.";
+        }
+
+        if (!user.EmailConfirmed)
+        {
+            return "Confirm your email address first (we sent you a link), then open the invitation again.";
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

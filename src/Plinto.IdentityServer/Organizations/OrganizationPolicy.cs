@@ -45,6 +45,7 @@ internal static class OrganizationPolicy
     {
         SignInMethodNames.Password => "a password",
         SignInMethodNames.Passkey => "a passkey",
+        SignInMethodNames.EmailCode => "a code sent by email",
         _ => "single sign-on (SAML)",
     }));
 }

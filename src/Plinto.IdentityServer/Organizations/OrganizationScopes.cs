@@ -22,8 +22,8 @@ internal static class OrganizationScopes
     public static readonly string[] All = [Organization, PlatformAdmin, OrganizationAdmin];
 
     /// <summary>
-    /// Authorization request parameter holding the requested organization's slug: set from <c>organization:{slug}</c>,
-    /// or by the organization picker. Untrusted like any parameter: membership is checked before use.
+    /// Authorization request parameter holding the requested organization's slug, set only from an
+    /// <c>organization:{slug}</c> scope (the picker sends one too). Membership is checked before use.
     /// </summary>
     public const string RequestParameter = "plinto_organization";
 
@@ -53,6 +53,10 @@ internal sealed class ExtractRequestedOrganization : IOpenIddictServerHandler<Op
     public ValueTask HandleAsync(OpenIddictServerEvents.ValidateAuthorizationRequestContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+
+        // Only this handler sets the parameter: a value sent by a client or a crafted link is dropped, so the
+        // organization is always the one named in the scope (and prompt=select_account cannot be skipped).
+        context.Request.RemoveParameter(OrganizationScopes.RequestParameter);
         var scopes = context.Request.GetScopes();
         var specific = scopes.Where(s => s.StartsWith(OrganizationScopes.SpecificPrefix, StringComparison.Ordinal)).ToList();
         if (specific.Count == 0)

@@ -39,7 +39,10 @@ internal sealed record InvitationView(
         : "pending");
 }
 
-/// <summary>A new invitation; <paramref name="Link"/> is shown once (only its hash is stored).</summary>
+/// <summary>
+/// A new invitation and its link. The link goes only to the invited mailbox, never back to the inviter: holding it
+/// proves the address (an account created from it starts confirmed), so whoever invites must not have it.
+/// </summary>
 internal sealed record CreatedInvitation(InvitationView Invitation, string Link);
 
 internal sealed record DomainView(string Id, string Name, bool Verified, string? VerifiedBy, string TxtRecordName, string TxtRecordValue)
@@ -55,12 +58,14 @@ internal static class SignInMethodNames
     public const string Password = "password";
     public const string Passkey = "passkey";
     public const string Saml = "saml";
+    public const string EmailCode = "email_code";
 
     public static IReadOnlyList<string> ToNames(SignInMethods methods) =>
     [
         .. methods.HasFlag(SignInMethods.Password) ? [Password] : Array.Empty<string>(),
         .. methods.HasFlag(SignInMethods.Passkey) ? [Passkey] : Array.Empty<string>(),
         .. methods.HasFlag(SignInMethods.Saml) ? [Saml] : Array.Empty<string>(),
+        .. methods.HasFlag(SignInMethods.EmailCode) ? [EmailCode] : Array.Empty<string>(),
     ];
 
     public static bool TryParse(IEnumerable<string> names, out SignInMethods methods)
@@ -73,6 +78,7 @@ internal static class SignInMethodNames
                 Password => SignInMethods.Password,
                 Passkey => SignInMethods.Passkey,
                 Saml => SignInMethods.Saml,
+                EmailCode => SignInMethods.EmailCode,
                 _ => (SignInMethods)(-1),
             };
             if (methods < 0)
@@ -84,21 +90,28 @@ internal static class SignInMethodNames
         return methods != SignInMethods.None;
     }
 
-    /// <summary>The first-factor method behind a session's RFC 8176 <c>amr</c> values.</summary>
+    /// <summary>
+    /// The first-factor method of a session from its RFC 8176 <c>amr</c> values, which Plinto records first factor
+    /// first (<c>pwd otp mfa</c> is a password with an authenticator code; <c>otp</c> alone, an e-mailed code).
+    /// </summary>
     public static SignInMethods FromAuthenticationMethods(IEnumerable<string> amr)
     {
-        var methods = SignInMethods.None;
         foreach (var value in amr)
         {
-            methods |= value switch
+            var method = value switch
             {
                 "pwd" => SignInMethods.Password,
                 "hwk" or "swk" => SignInMethods.Passkey,
                 "ext" => SignInMethods.Saml,
+                "otp" => SignInMethods.EmailCode,
                 _ => SignInMethods.None,
             };
+            if (method != SignInMethods.None)
+            {
+                return method;
+            }
         }
 
-        return methods;
+        return SignInMethods.None;
     }
 }

@@ -25,6 +25,9 @@ internal static class OrganizationsServiceCollectionExtensions
             options.UseLocalServer();
             options.UseAspNetCore();
             options.AddAudiences(AdminApi.Audience);
+            // A revoked authorization (member removed, app disconnected, sessions ended) stops its access tokens
+            // here at once, not when they expire.
+            options.EnableAuthorizationEntryValidation();
         });
         services.AddPlintoAdminApi();
         return builder;

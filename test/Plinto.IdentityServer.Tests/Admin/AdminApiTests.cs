@@ -65,7 +65,7 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
             var path = pattern.Replace("{organizationId}", orgB, StringComparison.Ordinal)
                 .Replace("{userId}", memberB.Id, StringComparison.Ordinal)
                 .Replace("{name}", pattern.Contains("/permissions/", StringComparison.Ordinal) ? "b:perm" : "b-role", StringComparison.Ordinal)
-                .Replace("{invitationId}", invitation.GetProperty("invitation").GetProperty("id").GetString(), StringComparison.Ordinal)
+                .Replace("{invitationId}", invitation.GetProperty("id").GetString(), StringComparison.Ordinal)
                 .Replace("{domainId}", domain.GetProperty("id").GetString(), StringComparison.Ordinal);
             var (status, json) = await AdminApiClient.SendAsync(api, new HttpMethod(method), path, token, method is "GET" or "DELETE" ? null : body);
             Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound), $"{method} {pattern}: {json}");
@@ -206,6 +206,97 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
             Assert.That(noName.GetProperty("detail").GetString(), Does.Contain("name"));
             Assert.That(badSlug.GetProperty("error").GetString(), Is.EqualTo("invalid_request"));
         });
+    }
+
+    [Test]
+    public async Task A_renamed_organizations_old_slug_is_never_given_to_another_organization()
+    {
+        var (first, second) = (AdminApiClient.NewSlug("old"), AdminApiClient.NewSlug("new"));
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, first, ownerUserId: null);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Patch, $"/api/organizations/{org}", platform, new { slug = second });
+
+        var squat = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, "/api/organizations", platform, new { name = "Squatter", slug = first }, HttpStatusCode.Conflict);
+        Assert.That(squat.GetProperty("detail").GetString(), Does.Contain(first));
+        var other = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug(), ownerUserId: null);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Patch, $"/api/organizations/{other}", platform, new { slug = first }, HttpStatusCode.Conflict);
+
+        // The organization itself may take its old slug back; then the other one is kept for it.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Patch, $"/api/organizations/{org}", platform, new { slug = first });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Patch, $"/api/organizations/{other}", platform, new { slug = second }, HttpStatusCode.Conflict);
+
+        // Deleting keeps the slug out of circulation too.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}", platform, expected: HttpStatusCode.NoContent);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, "/api/organizations", platform, new { name = "Late", slug = first }, HttpStatusCode.Conflict);
+    }
+
+    [Test]
+    public async Task Changing_a_role_needs_every_permission_it_gains_or_loses_and_member_management_when_people_hold_it()
+    {
+        var (_, owner) = await UserAsync();
+        var (managerEmail, manager) = await UserAsync();
+        var (_, auditor) = await UserAsync();
+        var slug = AdminApiClient.NewSlug();
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, slug, owner.Id);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/role-manager", platform,
+            new { permissions = new[] { "org:read", "org:roles:manage" } });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/auditor", platform,
+            new { permissions = new[] { "org:read", "org:audit:read" } });
+        await AdminApiClient.AddMemberAsync(api, platform, org, manager.Id, "role-manager");
+        await AdminApiClient.AddMemberAsync(api, platform, org, auditor.Id, "auditor");
+        var token = await OrganizationAdminTokenAsync(managerEmail, slug);
+
+        // Taking org:audit:read away from auditors would be a demotion the manager has no right to.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/auditor", token,
+            new { permissions = new[] { "org:read" } }, HttpStatusCode.Forbidden);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/viewer", token, new { permissions = new[] { "org:read" } });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/viewer", token,
+            new { permissions = new[] { "org:read", "org:update" } }, HttpStatusCode.Forbidden);
+
+        // Once someone holds the role, changing it changes what they can do: that needs org:members:manage.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/members/{auditor.Id}/roles", platform,
+            new { roles = new[] { "auditor", "viewer" } });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/viewer", token,
+            new { description = "Sees things", permissions = new[] { "org:read" } }, HttpStatusCode.Forbidden);
+        var roles = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/roles", platform);
+        Assert.That(roles.EnumerateArray().Single(r => r.GetProperty("name").GetString() == "auditor").GetProperty("permissions").EnumerateArray()
+            .Select(p => p.GetString()), Is.EqualTo(new[] { "org:read", "org:audit:read" }));
+    }
+
+    [Test]
+    public async Task A_member_whose_roles_grant_no_permission_can_still_leave()
+    {
+        var (_, owner) = await UserAsync();
+        var (email, member) = await UserAsync();
+        var slug = AdminApiClient.NewSlug();
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, slug, owner.Id);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/plain", platform, new { permissions = Array.Empty<string>() });
+        await AdminApiClient.AddMemberAsync(api, platform, org, member.Id, "plain");
+        var token = await OrganizationAdminTokenAsync(email, slug);
+
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", token, expected: HttpStatusCode.NotFound);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}/members/{member.Id}", token, expected: HttpStatusCode.NoContent);
+        var members = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", platform);
+        Assert.That(members.EnumerateArray().Select(m => m.GetProperty("userId").GetString()), Does.Not.Contain(member.Id));
+    }
+
+    [Test]
+    public async Task Member_lists_come_a_page_at_a_time_in_a_stable_order()
+    {
+        var (_, owner) = await UserAsync();
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug(), owner.Id);
+        for (var i = 0; i < 4; i++)
+        {
+            await AdminApiClient.AddMemberAsync(api, platform, org, (await UserAsync()).User.Id, "member");
+        }
+
+        var all = (await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", platform)).EnumerateArray()
+            .Select(m => m.GetProperty("userId").GetString()).ToList();
+        var first = (await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members?limit=2", platform)).EnumerateArray()
+            .Select(m => m.GetProperty("userId").GetString());
+        var rest = (await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members?offset=2&limit=500", platform)).EnumerateArray()
+            .Select(m => m.GetProperty("userId").GetString());
+        Assert.That(all, Has.Count.EqualTo(5));
+        Assert.That(first.Concat(rest), Is.EqualTo(all));
     }
 
     [Test]

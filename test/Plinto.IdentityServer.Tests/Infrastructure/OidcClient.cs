@@ -77,9 +77,9 @@ internal static class OidcClient
             }
 
             if (path == "/connect/authorize" && organization is not null
-                && page.QuerySelector($"button[name=plinto_organization][value='{organization}']") is not null)
+                && page.QuerySelector($"button[data-organization='{organization}']") is { } choice)
             {
-                response = await browser.SubmitAsync(page, new Dictionary<string, string>(), submitter: ("plinto_organization", organization));
+                response = await browser.SubmitAsync(page, new Dictionary<string, string>(), submitter: ("scope", choice.GetAttribute("value")!));
                 organization = null; // Pick once.
                 continue;
             }

@@ -59,7 +59,7 @@ internal sealed class OrganizationTokenTests(DatabaseProvider provider) : Databa
         // "organization" alone: two memberships, so the picker lists both; the choice decides the claims.
         var (_, picker) = await browser.OpenAsync(OidcClient.AuthorizeUrl(
             PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialRedirect, "openid organization", OidcClient.NewPkce()));
-        Assert.That(picker.QuerySelectorAll("button[name=plinto_organization]").Select(b => b.GetAttribute("value")),
+        Assert.That(picker.QuerySelectorAll("button[data-organization]").Select(b => b.GetAttribute("data-organization")),
             Is.EquivalentTo(new[] { slugA, slugB }));
         var picked = await TokensAsync(browser, "openid organization", email: null, pick: slugB);
         Assert.That(Payload(picked.Get("id_token")).GetProperty("org_slug").GetString(), Is.EqualTo(slugB));
@@ -101,6 +101,24 @@ internal sealed class OrganizationTokenTests(DatabaseProvider provider) : Databa
             Assert.That(twoSlugs.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That(body, Does.Contain("invalid_scope"));
         });
+    }
+
+    [Test]
+    public async Task A_raw_organization_parameter_is_ignored_so_the_picker_cannot_be_skipped()
+    {
+        var api = Factory.CreateClient();
+        var email = UniqueUser.Email();
+        var user = await Factory.CreateUserAsync(email, UniqueUser.Password);
+        var slug = AdminApiClient.NewSlug();
+        await AdminApiClient.CreateOrganizationAsync(api, platform, slug, user.Id);
+        await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug(), user.Id);
+        var browser = NewBrowser();
+        await SignInAsync(browser, email, UniqueUser.Password);
+
+        var (response, page) = await browser.OpenAsync(Url("openid organization", new() { ["plinto_organization"] = slug, ["prompt"] = "select_account" }));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(page.QuerySelectorAll("button[data-organization]"), Has.Length.EqualTo(2), "the picker is shown");
+        Assert.That(page.QuerySelector("input[name=plinto_organization]"), Is.Null);
     }
 
     [Test]

@@ -12,7 +12,8 @@ namespace Plinto.IdentityServer.Pages.Account;
 /// the change is Identity's (token checked, e-mail, confirmed flag and security stamp in one update), then the
 /// user name follows and every session ends.
 /// </summary>
-internal sealed class ConfirmEmailChangeModel(UserManager<PlintoUser> users, UserSessions sessions) : PageModel
+internal sealed class ConfirmEmailChangeModel(
+    UserManager<PlintoUser> users, UserSessions sessions, Plinto.IdentityServer.Organizations.OrganizationMemberships memberships) : PageModel
 {
     public bool Succeeded { get; private set; }
 
@@ -50,6 +51,8 @@ internal sealed class ConfirmEmailChangeModel(UserManager<PlintoUser> users, Use
         // The user name is the address (sign-in looks it up by e-mail, and they must stay equal).
         await users.SetUserNameAsync(user, email);
         await sessions.RevokeAllAsync(user.Id, keep: null);
+        // A newly proven address may be on a verified domain: auto-join as after a sign-up.
+        await memberships.AutoJoinAsync(user, HttpContext.RequestAborted);
         Succeeded = true;
         Email = email;
     }

@@ -124,6 +124,8 @@ internal sealed class InvitationModel(
             return Page();
         }
 
+        // The address is confirmed now: organizations that verified its domain take the person in too.
+        await memberships.AutoJoinAsync(user, HttpContext.RequestAborted);
         await sessions.SignInAsync(user, ["pwd"], remember: false);
         return RedirectToPage("/Account/Organizations/Index", new { joined = OrganizationName });
     }

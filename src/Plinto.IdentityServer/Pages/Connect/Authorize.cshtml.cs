@@ -55,6 +55,11 @@ internal sealed class AuthorizeModel(
 
     public string? SignInAgainUrl { get; private set; }
 
+    private System.Collections.Immutable.ImmutableArray<string> requestedScopes = [];
+
+    /// <summary>The scope parameter that picks <paramref name="slug"/> (the picker's buttons).</summary>
+    public string ScopeFor(string slug) => AuthorizationRequestParameters.WithOrganization(requestedScopes, slug);
+
     public Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) => HandleAsync(decision: null, cancellationToken);
 
     public Task<IActionResult> OnPostAsync(CancellationToken cancellationToken) =>
@@ -209,7 +214,14 @@ internal sealed class AuthorizeModel(
         }
 
         OrganizationChoices = mine;
-        Fields = AuthorizationRequestParameters.Flatten(request).Where(f => f.Key != Parameters.Prompt).ToList();
+        // The choice comes back as a new request: without select_account (or the picker would show again), with
+        // every other prompt value (login, consent) kept.
+        var prompts = (request.Prompt ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(p => p != "select_account").ToList();
+        // Each choice is a button carrying the scope with organization:{slug}, so the answer is an ordinary request.
+        Fields = AuthorizationRequestParameters.Flatten(request).Where(f => f.Key is not (Parameters.Prompt or Parameters.Scope))
+            .Concat(prompts.Count > 0 ? [new(Parameters.Prompt, string.Join(' ', prompts))] : Array.Empty<KeyValuePair<string, string>>())
+            .ToList();
+        requestedScopes = request.GetScopes();
         return (null, Page());
     }
 

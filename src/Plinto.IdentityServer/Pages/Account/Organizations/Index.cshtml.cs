@@ -60,7 +60,7 @@ internal sealed class IndexModel(
     private async Task<OrganizationActor> LoadAsync()
     {
         var actor = await OrganizationPages.ActorAsync(users, User);
-        Organizations = await organizations.ListAsync(actor with { IsPlatformAdmin = false }, HttpContext.RequestAborted);
+        Organizations = await organizations.ListAsync(actor with { IsPlatformAdmin = false }, 0, OrganizationAdministration.MaxPageSize, HttpContext.RequestAborted);
         CanCreate = options.Value.SelfService || actor.IsPlatformAdmin;
         return actor;
     }

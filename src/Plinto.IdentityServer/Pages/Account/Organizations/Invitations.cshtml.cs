@@ -50,7 +50,7 @@ internal sealed class InvitationsModel(OrganizationAdministration organizations,
             return Page();
         }
 
-        TempData["Status"] = $"Invitation sent to {result.Value!.Invitation.Email}.";
+        TempData["Status"] = $"Invitation sent to {result.Value!.Email}.";
         return RedirectToPage(new { slug });
     }
 
@@ -82,7 +82,7 @@ internal sealed class InvitationsModel(OrganizationAdministration organizations,
         }
 
         Organization = organization;
-        var invitations = await organizations.ListInvitationsAsync(actor, organization.Id, HttpContext.RequestAborted);
+        var invitations = await organizations.ListInvitationsAsync(actor, organization.Id, 0, OrganizationAdministration.MaxPageSize, HttpContext.RequestAborted);
         if (!invitations.Succeeded)
         {
             ModelState.AddModelError(string.Empty, invitations.Message!);

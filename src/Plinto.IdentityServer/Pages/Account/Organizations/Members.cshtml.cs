@@ -19,6 +19,12 @@ internal sealed class MembersModel(OrganizationAdministration organizations, Use
 
     public string CurrentUserId { get; private set; } = string.Empty;
 
+    public const int PageSize = 100;
+
+    /// <summary>Members are listed by e-mail address, a page at a time.</summary>
+    [BindProperty(SupportsGet = true)]
+    public int Offset { get; set; }
+
     public async Task<IActionResult> OnGetAsync(string slug) => await LoadAsync(slug) is null ? NotFound() : Page();
 
     public async Task<IActionResult> OnPostRolesAsync(string slug, string userId, string[] roles)
@@ -71,7 +77,8 @@ internal sealed class MembersModel(OrganizationAdministration organizations, Use
 
         Organization = organization;
         CurrentUserId = actor.UserId!;
-        Members = (await organizations.ListMembersAsync(actor, organization.Id, HttpContext.RequestAborted)).Value ?? [];
+        Offset = Math.Max(Offset, 0);
+        Members = (await organizations.ListMembersAsync(actor, organization.Id, Offset, PageSize, HttpContext.RequestAborted)).Value ?? [];
         Roles = (await organizations.ListRolesAsync(actor, organization.Id, HttpContext.RequestAborted)).Value ?? [];
         return actor;
     }

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
+namespace Plinto.IdentityServer.Migrations.PostgreSql.Migrations
 {
     /// <inheritdoc />
     public partial class Organizations : Migration
@@ -14,13 +14,13 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "PlintoAuditEntries",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     OccurredAt = table.Column<long>(type: "bigint", nullable: false),
-                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
-                    Actor = table.Column<string>(type: "nvarchar(512)", maxLength: 512, nullable: true),
-                    Action = table.Column<string>(type: "nvarchar(128)", maxLength: 128, nullable: false),
-                    Target = table.Column<string>(type: "nvarchar(512)", maxLength: 512, nullable: true),
-                    Data = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: true)
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Actor = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    Action = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Target = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    Data = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -31,18 +31,18 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "PlintoOrganizations",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    Slug = table.Column<string>(type: "nvarchar(48)", maxLength: 48, nullable: false),
-                    LogoUrl = table.Column<string>(type: "nvarchar(2048)", maxLength: 2048, nullable: true),
-                    PrimaryColor = table.Column<string>(type: "nvarchar(7)", maxLength: 7, nullable: true),
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Slug = table.Column<string>(type: "character varying(48)", maxLength: 48, nullable: false),
+                    LogoUrl = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: true),
+                    PrimaryColor = table.Column<string>(type: "character varying(7)", maxLength: 7, nullable: true),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
-                    Version = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    RequireMfa = table.Column<bool>(type: "bit", nullable: false),
-                    AllowedMethods = table.Column<int>(type: "int", nullable: false),
-                    SessionLifetimeMinutes = table.Column<int>(type: "int", nullable: true),
-                    AutoJoinVerifiedDomains = table.Column<bool>(type: "bit", nullable: false),
-                    DefaultRole = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false)
+                    Version = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    RequireMfa = table.Column<bool>(type: "boolean", nullable: false),
+                    AllowedMethods = table.Column<int>(type: "integer", nullable: false),
+                    SessionLifetimeMinutes = table.Column<int>(type: "integer", nullable: true),
+                    AutoJoinVerifiedDomains = table.Column<bool>(type: "boolean", nullable: false),
+                    DefaultRole = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -50,16 +50,30 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "PlintoRetiredOrganizationSlugs",
+                columns: table => new
+                {
+                    Slug = table.Column<string>(type: "character varying(48)", maxLength: 48, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    RetiredAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PlintoRetiredOrganizationSlugs", x => x.Slug);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "PlintoOrganizationDomains",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "nvarchar(253)", maxLength: 253, nullable: false),
-                    VerificationToken = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(253)", maxLength: 253, nullable: false),
+                    VerificationToken = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
                     VerifiedAt = table.Column<long>(type: "bigint", nullable: true),
-                    VerifiedBy = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: true)
+                    VerifiedBy = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    VerifiedName = table.Column<string>(type: "character varying(253)", maxLength: 253, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -76,15 +90,15 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "PlintoOrganizationGrants",
                 columns: table => new
                 {
-                    AuthorizationId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
-                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false)
+                    AuthorizationId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_PlintoOrganizationGrants", x => x.AuthorizationId);
                     table.ForeignKey(
-                        name: "FK_PlintoOrganizationGrants_OpenIddictAuthorizations_AuthorizationId",
+                        name: "FK_PlintoOrganizationGrants_OpenIddictAuthorizations_Authoriza~",
                         column: x => x.AuthorizationId,
                         principalTable: "OpenIddictAuthorizations",
                         principalColumn: "Id",
@@ -101,24 +115,24 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "PlintoOrganizationInvitations",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    NormalizedEmail = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
-                    Email = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
-                    RoleName = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    TokenHash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    InvitedBy = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: true),
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    RoleName = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    InvitedBy = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
                     ExpiresAt = table.Column<long>(type: "bigint", nullable: false),
                     AcceptedAt = table.Column<long>(type: "bigint", nullable: true),
-                    AcceptedBy = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: true),
+                    AcceptedBy = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
                     RevokedAt = table.Column<long>(type: "bigint", nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_PlintoOrganizationInvitations", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_PlintoOrganizationInvitations_PlintoOrganizations_OrganizationId",
+                        name: "FK_PlintoOrganizationInvitations_PlintoOrganizations_Organizat~",
                         column: x => x.OrganizationId,
                         principalTable: "PlintoOrganizations",
                         principalColumn: "Id",
@@ -129,8 +143,8 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "PlintoOrganizationMembers",
                 columns: table => new
                 {
-                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
                     JoinedAt = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
@@ -154,15 +168,15 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "PlintoOrganizationPermissions",
                 columns: table => new
                 {
-                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    Description = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true)
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Description = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_PlintoOrganizationPermissions", x => new { x.OrganizationId, x.Name });
                     table.ForeignKey(
-                        name: "FK_PlintoOrganizationPermissions_PlintoOrganizations_OrganizationId",
+                        name: "FK_PlintoOrganizationPermissions_PlintoOrganizations_Organizat~",
                         column: x => x.OrganizationId,
                         principalTable: "PlintoOrganizations",
                         principalColumn: "Id",
@@ -173,11 +187,11 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "PlintoOrganizationRoles",
                 columns: table => new
                 {
-                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    Description = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
-                    Permissions = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false),
-                    BuiltIn = table.Column<bool>(type: "bit", nullable: false)
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Description = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    Permissions = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    BuiltIn = table.Column<bool>(type: "boolean", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -194,21 +208,21 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "PlintoOrganizationMemberRoles",
                 columns: table => new
                 {
-                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
-                    RoleName = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false)
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
+                    RoleName = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_PlintoOrganizationMemberRoles", x => new { x.OrganizationId, x.UserId, x.RoleName });
                     table.ForeignKey(
-                        name: "FK_PlintoOrganizationMemberRoles_PlintoOrganizationMembers_OrganizationId_UserId",
+                        name: "FK_PlintoOrganizationMemberRoles_PlintoOrganizationMembers_Org~",
                         columns: x => new { x.OrganizationId, x.UserId },
                         principalTable: "PlintoOrganizationMembers",
                         principalColumns: new[] { "OrganizationId", "UserId" },
                         onDelete: ReferentialAction.Cascade);
                     table.ForeignKey(
-                        name: "FK_PlintoOrganizationMemberRoles_PlintoOrganizationRoles_OrganizationId_RoleName",
+                        name: "FK_PlintoOrganizationMemberRoles_PlintoOrganizationRoles_Organ~",
                         columns: x => new { x.OrganizationId, x.RoleName },
                         principalTable: "PlintoOrganizationRoles",
                         principalColumns: new[] { "OrganizationId", "Name" });
@@ -228,6 +242,12 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                 name: "IX_PlintoOrganizationDomains_OrganizationId_Name",
                 table: "PlintoOrganizationDomains",
                 columns: new[] { "OrganizationId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PlintoOrganizationDomains_VerifiedName",
+                table: "PlintoOrganizationDomains",
+                column: "VerifiedName",
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -283,6 +303,9 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
 
             migrationBuilder.DropTable(
                 name: "PlintoOrganizationPermissions");
+
+            migrationBuilder.DropTable(
+                name: "PlintoRetiredOrganizationSlugs");
 
             migrationBuilder.DropTable(
                 name: "PlintoOrganizationMembers");

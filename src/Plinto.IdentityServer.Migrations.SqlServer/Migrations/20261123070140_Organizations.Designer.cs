@@ -12,7 +12,7 @@ using Plinto.IdentityServer.Data;
 namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
 {
     [DbContext(typeof(PlintoDbContext))]
-    [Migration("20261123062348_Organizations")]
+    [Migration("20261123070140_Organizations")]
     partial class Organizations
     {
         /// <inheritdoc />
@@ -663,9 +663,17 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("nvarchar(16)");
 
+                    b.Property<string>("VerifiedName")
+                        .HasMaxLength(253)
+                        .HasColumnType("nvarchar(253)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name");
+
+                    b.HasIndex("VerifiedName")
+                        .IsUnique()
+                        .HasFilter("[VerifiedName] IS NOT NULL");
 
                     b.HasIndex("OrganizationId", "Name")
                         .IsUnique();
@@ -842,6 +850,25 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                     b.HasKey("OrganizationId", "Name");
 
                     b.ToTable("PlintoOrganizationRoles", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Organizations.RetiredOrganizationSlug", b =>
+                {
+                    b.Property<string>("Slug")
+                        .HasMaxLength(48)
+                        .HasColumnType("nvarchar(48)");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<long>("RetiredAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Slug");
+
+                    b.ToTable("PlintoRetiredOrganizationSlugs", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

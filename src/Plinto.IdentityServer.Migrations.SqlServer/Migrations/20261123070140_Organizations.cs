@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
+namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
 {
     /// <inheritdoc />
     public partial class Organizations : Migration
@@ -14,13 +14,13 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 name: "PlintoAuditEntries",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    OccurredAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    Actor = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
-                    Action = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
-                    Target = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
-                    Data = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true)
+                    Id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    OccurredAt = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
+                    Actor = table.Column<string>(type: "nvarchar(512)", maxLength: 512, nullable: true),
+                    Action = table.Column<string>(type: "nvarchar(128)", maxLength: 128, nullable: false),
+                    Target = table.Column<string>(type: "nvarchar(512)", maxLength: 512, nullable: true),
+                    Data = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -31,18 +31,18 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 name: "PlintoOrganizations",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    Slug = table.Column<string>(type: "TEXT", maxLength: 48, nullable: false),
-                    LogoUrl = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: true),
-                    PrimaryColor = table.Column<string>(type: "TEXT", maxLength: 7, nullable: true),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    Version = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    RequireMfa = table.Column<bool>(type: "INTEGER", nullable: false),
-                    AllowedMethods = table.Column<int>(type: "INTEGER", nullable: false),
-                    SessionLifetimeMinutes = table.Column<int>(type: "INTEGER", nullable: true),
-                    AutoJoinVerifiedDomains = table.Column<bool>(type: "INTEGER", nullable: false),
-                    DefaultRole = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false)
+                    Id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
+                    Slug = table.Column<string>(type: "nvarchar(48)", maxLength: 48, nullable: false),
+                    LogoUrl = table.Column<string>(type: "nvarchar(2048)", maxLength: 2048, nullable: true),
+                    PrimaryColor = table.Column<string>(type: "nvarchar(7)", maxLength: 7, nullable: true),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Version = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    RequireMfa = table.Column<bool>(type: "bit", nullable: false),
+                    AllowedMethods = table.Column<int>(type: "int", nullable: false),
+                    SessionLifetimeMinutes = table.Column<int>(type: "int", nullable: true),
+                    AutoJoinVerifiedDomains = table.Column<bool>(type: "bit", nullable: false),
+                    DefaultRole = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -50,16 +50,30 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "PlintoRetiredOrganizationSlugs",
+                columns: table => new
+                {
+                    Slug = table.Column<string>(type: "nvarchar(48)", maxLength: 48, nullable: false),
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    RetiredAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PlintoRetiredOrganizationSlugs", x => x.Slug);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "PlintoOrganizationDomains",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 253, nullable: false),
-                    VerificationToken = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    VerifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    VerifiedBy = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true)
+                    Id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "nvarchar(253)", maxLength: 253, nullable: false),
+                    VerificationToken = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    VerifiedAt = table.Column<long>(type: "bigint", nullable: true),
+                    VerifiedBy = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: true),
+                    VerifiedName = table.Column<string>(type: "nvarchar(253)", maxLength: 253, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -76,9 +90,9 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 name: "PlintoOrganizationGrants",
                 columns: table => new
                 {
-                    AuthorizationId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false)
+                    AuthorizationId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -101,18 +115,18 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 name: "PlintoOrganizationInvitations",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    NormalizedEmail = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
-                    Email = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
-                    RoleName = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    InvitedBy = table.Column<string>(type: "TEXT", maxLength: 450, nullable: true),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    AcceptedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    AcceptedBy = table.Column<string>(type: "TEXT", maxLength: 450, nullable: true),
-                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                    Id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    NormalizedEmail = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
+                    Email = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
+                    RoleName = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    InvitedBy = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: true),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "bigint", nullable: false),
+                    AcceptedAt = table.Column<long>(type: "bigint", nullable: true),
+                    AcceptedBy = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: true),
+                    RevokedAt = table.Column<long>(type: "bigint", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -129,9 +143,9 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 name: "PlintoOrganizationMembers",
                 columns: table => new
                 {
-                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    JoinedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    JoinedAt = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -154,9 +168,9 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 name: "PlintoOrganizationPermissions",
                 columns: table => new
                 {
-                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Description = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Description = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -173,11 +187,11 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 name: "PlintoOrganizationRoles",
                 columns: table => new
                 {
-                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Description = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    Permissions = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: false),
-                    BuiltIn = table.Column<bool>(type: "INTEGER", nullable: false)
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Description = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
+                    Permissions = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false),
+                    BuiltIn = table.Column<bool>(type: "bit", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -194,9 +208,9 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 name: "PlintoOrganizationMemberRoles",
                 columns: table => new
                 {
-                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    RoleName = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false)
+                    OrganizationId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    RoleName = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -229,6 +243,13 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                 table: "PlintoOrganizationDomains",
                 columns: new[] { "OrganizationId", "Name" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PlintoOrganizationDomains_VerifiedName",
+                table: "PlintoOrganizationDomains",
+                column: "VerifiedName",
+                unique: true,
+                filter: "[VerifiedName] IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_PlintoOrganizationGrants_OrganizationId_UserId",
@@ -283,6 +304,9 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
 
             migrationBuilder.DropTable(
                 name: "PlintoOrganizationPermissions");
+
+            migrationBuilder.DropTable(
+                name: "PlintoRetiredOrganizationSlugs");
 
             migrationBuilder.DropTable(
                 name: "PlintoOrganizationMembers");

@@ -12,7 +12,7 @@ using Plinto.IdentityServer.Data;
 namespace Plinto.IdentityServer.Migrations.PostgreSql.Migrations
 {
     [DbContext(typeof(PlintoDbContext))]
-    [Migration("20261123062337_Organizations")]
+    [Migration("20261123070125_Organizations")]
     partial class Organizations
     {
         /// <inheritdoc />
@@ -658,9 +658,16 @@ namespace Plinto.IdentityServer.Migrations.PostgreSql.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("VerifiedName")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name");
+
+                    b.HasIndex("VerifiedName")
+                        .IsUnique();
 
                     b.HasIndex("OrganizationId", "Name")
                         .IsUnique();
@@ -837,6 +844,25 @@ namespace Plinto.IdentityServer.Migrations.PostgreSql.Migrations
                     b.HasKey("OrganizationId", "Name");
 
                     b.ToTable("PlintoOrganizationRoles", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Organizations.RetiredOrganizationSlug", b =>
+                {
+                    b.Property<string>("Slug")
+                        .HasMaxLength(48)
+                        .HasColumnType("character varying(48)");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("RetiredAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Slug");
+
+                    b.ToTable("PlintoRetiredOrganizationSlugs", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

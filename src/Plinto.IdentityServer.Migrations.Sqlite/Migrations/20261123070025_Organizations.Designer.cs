@@ -11,7 +11,7 @@ using Plinto.IdentityServer.Data;
 namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
 {
     [DbContext(typeof(PlintoDbContext))]
-    [Migration("20261123062326_Organizations")]
+    [Migration("20261123070025_Organizations")]
     partial class Organizations
     {
         /// <inheritdoc />
@@ -647,9 +647,16 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("VerifiedName")
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name");
+
+                    b.HasIndex("VerifiedName")
+                        .IsUnique();
 
                     b.HasIndex("OrganizationId", "Name")
                         .IsUnique();
@@ -826,6 +833,25 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                     b.HasKey("OrganizationId", "Name");
 
                     b.ToTable("PlintoOrganizationRoles", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Organizations.RetiredOrganizationSlug", b =>
+                {
+                    b.Property<string>("Slug")
+                        .HasMaxLength(48)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RetiredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Slug");
+
+                    b.ToTable("PlintoRetiredOrganizationSlugs", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
