@@ -5,6 +5,7 @@ using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Hosting;
 using Plinto.IdentityServer.Jobs;
 using Plinto.IdentityServer.Organizations;
+using Plinto.IdentityServer.Scim;
 
 // `Plinto.IdentityServer healthcheck`: probe the server already running here (container HEALTHCHECK).
 if (args is ["healthcheck", ..])
@@ -30,6 +31,7 @@ if (args is ["migrate", ..])
 builder.AddPlintoAccount();
 builder.AddPlintoConnect();
 builder.AddPlintoOrganizations();
+builder.AddPlintoScim();
 builder.AddPlintoJobs();
 
 var app = builder.Build();
@@ -45,6 +47,7 @@ app.MapPlintoHealth();
 app.MapPlintoConnect();
 app.MapPlintoAdminApi();
 app.MapPlintoOrganizationTheme();
+app.MapPlintoScim();
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapRazorPages();
 

@@ -108,7 +108,12 @@ public static class ScimPatchRequest
         return parsed;
     }
 
-    /// <summary>A property by name, ignoring case (clients differ: <c>Operations</c>, <c>operations</c>).</summary>
-    internal static JsonNode? Property(JsonObject json, string name) =>
+    /// <summary>
+    /// A property by name, ignoring case: attribute names are case-insensitive (RFC 7643 §2.1), and clients differ
+    /// (<c>Operations</c>, <c>operations</c>).
+    /// </summary>
+    /// <param name="json">The object.</param>
+    /// <param name="name">The property name.</param>
+    public static JsonNode? Property(JsonObject json, string name) =>
         json.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 }

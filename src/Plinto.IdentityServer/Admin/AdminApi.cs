@@ -70,6 +70,10 @@ internal static class AdminApi
         api.MapDelete("/{organizationId}/domains/{domainId}", DeleteDomainAsync).WithSummary("Remove a domain");
 
         api.MapGet("/{organizationId}/audit", ListAuditAsync).WithSummary("Recent audit entries (org:audit:read)");
+
+        api.MapGet("/{organizationId}/scim-tokens", ListScimTokensAsync).WithSummary("SCIM tokens: name, hint, last use (org:scim:manage)");
+        api.MapPost("/{organizationId}/scim-tokens", CreateScimTokenAsync).WithSummary("Create a SCIM token; the secret is returned this once (org:scim:manage)");
+        api.MapDelete("/{organizationId}/scim-tokens/{tokenId}", RevokeScimTokenAsync).WithSummary("Revoke a SCIM token (org:scim:manage)");
         return endpoints;
     }
 
@@ -250,6 +254,22 @@ internal static class AdminApi
         string organizationId, int? limit, HttpContext context, OrganizationAdministration organizations, UserManager<PlintoUser> users,
         CancellationToken cancellationToken) =>
         RunAsync(context, users, actor => organizations.ListAuditAsync(actor, organizationId, limit ?? 100, cancellationToken));
+
+    internal sealed record ScimTokenRequest(string? Name);
+
+    private static Task<Results<Ok<IReadOnlyList<Scim.ScimTokenView>>, ProblemHttpResult>> ListScimTokensAsync(
+        string organizationId, HttpContext context, Scim.ScimTokens tokens, UserManager<PlintoUser> users, CancellationToken cancellationToken) =>
+        RunAsync(context, users, actor => tokens.ListAsync(actor, organizationId, cancellationToken));
+
+    private static Task<Results<Ok<Scim.CreatedScimToken>, ProblemHttpResult>> CreateScimTokenAsync(
+        string organizationId, ScimTokenRequest body, HttpContext context, Scim.ScimTokens tokens, UserManager<PlintoUser> users,
+        CancellationToken cancellationToken) =>
+        RunAsync(context, users, actor => tokens.CreateAsync(actor, organizationId, body.Name, cancellationToken));
+
+    private static Task<Results<NoContent, ProblemHttpResult>> RevokeScimTokenAsync(
+        string organizationId, string tokenId, HttpContext context, Scim.ScimTokens tokens, UserManager<PlintoUser> users,
+        CancellationToken cancellationToken) =>
+        RunNoContentAsync(context, users, actor => tokens.RevokeAsync(actor, organizationId, tokenId, cancellationToken));
 
     // ------------------------------------------------------------------ plumbing
 

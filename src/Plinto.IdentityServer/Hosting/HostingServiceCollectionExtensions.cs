@@ -105,7 +105,7 @@ internal static class HostingServiceCollectionExtensions
         {
             // Machine APIs answer in their own formats (RFC 6750 WWW-Authenticate, RFC 9457 problem details), never
             // with the HTML error page.
-            if (context.Request.Path.StartsWithSegments("/api") && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
+            if ((context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/scim")) && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
             {
                 pages.Enabled = false;
             }

@@ -204,6 +204,7 @@ internal sealed partial class OrganizationAdministration(
         organization.SessionLifetimeMinutes = update.ClearSessionLifetime ? null : update.SessionLifetimeMinutes ?? organization.SessionLifetimeMinutes;
         organization.AutoJoinVerifiedDomains = update.AutoJoinVerifiedDomains ?? organization.AutoJoinVerifiedDomains;
         organization.DefaultRole = update.DefaultRole ?? organization.DefaultRole;
+        organization.ScimDeleteDeactivates = update.ScimDeleteDeactivates ?? organization.ScimDeleteDeactivates;
         organization.Version = NewVersion();
         db.Add(AuditEntry.Create(time, organizationId, actor.Id, "organization.updated", organizationId, update));
         if (!await TrySaveAsync(cancellationToken))
@@ -532,10 +533,11 @@ internal sealed partial class OrganizationAdministration(
 
         if (organization.DefaultRole == name
             || await db.Set<OrganizationMemberRole>().AnyAsync(r => r.OrganizationId == organizationId && r.RoleName == name, cancellationToken)
+            || await db.Set<Scim.ScimGroup>().AnyAsync(g => g.OrganizationId == organizationId && g.RoleName == name, cancellationToken)
             || await db.Set<OrganizationInvitation>().AnyAsync(
                 i => i.OrganizationId == organizationId && i.RoleName == name && i.AcceptedAt == null && i.RevokedAt == null, cancellationToken))
         {
-            return new OrganizationFailure(OrganizationError.Conflict, "The role is in use (by members, pending invitations or as the default role).");
+            return new OrganizationFailure(OrganizationError.Conflict, "The role is in use (by members, pending invitations, a SCIM group or as the default role).");
         }
 
         db.Remove(role);
@@ -994,7 +996,11 @@ internal sealed partial class OrganizationAdministration(
     /// Revokes the authorizations (and so every token) issued for this organization — to one member, or to all.
     /// Returns how many authorizations were revoked.
     /// </summary>
-    private async Task<int> RevokeGrantsAsync(string organizationId, string? userId, CancellationToken cancellationToken)
+    private Task<int> RevokeGrantsAsync(string organizationId, string? userId, CancellationToken cancellationToken) =>
+        RevokeGrantsAsync(db, organizationId, userId, cancellationToken);
+
+    /// <summary>The same, for other features (SCIM deprovisioning) working in their own transaction.</summary>
+    internal static async Task<int> RevokeGrantsAsync(PlintoDbContext db, string organizationId, string? userId, CancellationToken cancellationToken)
     {
         var grants = db.Set<OrganizationGrant>().Where(g => g.OrganizationId == organizationId && (userId == null || g.UserId == userId))
             .Select(g => g.AuthorizationId);
@@ -1062,4 +1068,5 @@ internal sealed record OrganizationUpdate(
     int? SessionLifetimeMinutes = null,
     bool ClearSessionLifetime = false,
     bool? AutoJoinVerifiedDomains = null,
-    string? DefaultRole = null);
+    string? DefaultRole = null,
+    bool? ScimDeleteDeactivates = null);

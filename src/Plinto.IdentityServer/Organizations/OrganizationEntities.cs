@@ -41,6 +41,9 @@ internal sealed class Organization
     public bool AutoJoinVerifiedDomains { get; set; }
 
     public string DefaultRole { get; set; } = OrganizationRoles.Member;
+
+    /// <summary>Policy: a SCIM DELETE deactivates the user (true) instead of removing them from the organization.</summary>
+    public bool ScimDeleteDeactivates { get; set; }
 }
 
 /// <summary>First-factor methods an organization can allow (flags; stored as an integer).</summary>

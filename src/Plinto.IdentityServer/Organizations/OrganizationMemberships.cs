@@ -25,16 +25,26 @@ internal sealed partial class OrganizationMemberships(PlintoDbContext db, TimePr
     /// <summary>The organizations of a user, by name.</summary>
     public async Task<IReadOnlyList<Organization>> ListAsync(string userId, CancellationToken cancellationToken) =>
         await db.Set<Organization>().AsNoTracking()
-            .Where(o => db.Set<OrganizationMember>().Any(m => m.OrganizationId == o.Id && m.UserId == userId))
+            .Where(o => db.Set<OrganizationMember>().Any(m => m.OrganizationId == o.Id && m.UserId == userId)
+                && !db.Set<Scim.ScimUser>().Any(s => s.OrganizationId == o.Id && s.UserId == userId && !s.Active))
             .OrderBy(o => o.Name).ThenBy(o => o.Slug)
             .ToListAsync(cancellationToken);
 
-    /// <summary>The user's context in the organization named by id or slug; null when they are not a member (or it does not exist).</summary>
+    /// <summary>
+    /// The user's context in the organization named by id or slug; null when they are not a member, were deactivated
+    /// there by SCIM, or it does not exist.
+    /// </summary>
     public async Task<OrganizationContext?> FindAsync(string userId, string? id, string? slug, CancellationToken cancellationToken)
     {
         var organization = await db.Set<Organization>().AsNoTracking()
             .SingleOrDefaultAsync(o => id != null ? o.Id == id : o.Slug == slug, cancellationToken);
         if (organization is null)
+        {
+            return null;
+        }
+
+        // Deactivated by the organization's provisioning (SCIM active=false): no tokens for it.
+        if (await db.Set<Scim.ScimUser>().AnyAsync(s => s.OrganizationId == organization.Id && s.UserId == userId && !s.Active, cancellationToken))
         {
             return null;
         }

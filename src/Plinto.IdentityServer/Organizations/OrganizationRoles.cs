@@ -22,8 +22,9 @@ internal static class OrganizationRoles
         public const string ManageRoles = "org:roles:manage";
         public const string ManageDomains = "org:domains:manage";
         public const string ReadAudit = "org:audit:read";
+        public const string ManageScim = "org:scim:manage";
 
-        public static readonly string[] All = [Read, Update, Delete, ManageMembers, ManageInvitations, ManageRoles, ManageDomains, ReadAudit];
+        public static readonly string[] All = [Read, Update, Delete, ManageMembers, ManageInvitations, ManageRoles, ManageDomains, ReadAudit, ManageScim];
     }
 
     public static IReadOnlyList<OrganizationRole> CreateBuiltIn(string organizationId) =>

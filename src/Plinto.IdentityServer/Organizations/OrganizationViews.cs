@@ -14,12 +14,15 @@ internal sealed record OrganizationView(
 /// <param name="AllowedMethods">Any of <c>password</c>, <c>passkey</c>, <c>saml</c>.</param>
 /// <param name="SessionLifetimeMinutes">Maximum minutes since the last authentication; null: the server's defaults.</param>
 /// <param name="AutoJoinVerifiedDomains">Accounts on a verified domain join with <paramref name="DefaultRole"/>.</param>
-/// <param name="DefaultRole">Role given to auto-joined accounts.</param>
+/// <param name="DefaultRole">Role given to auto-joined (and SCIM-provisioned) accounts.</param>
+/// <param name="ScimDeleteDeactivates">A SCIM DELETE deactivates the user instead of removing them.</param>
 internal sealed record OrganizationPolicies(
-    bool RequireMfa, IReadOnlyList<string> AllowedMethods, int? SessionLifetimeMinutes, bool AutoJoinVerifiedDomains, string DefaultRole)
+    bool RequireMfa, IReadOnlyList<string> AllowedMethods, int? SessionLifetimeMinutes, bool AutoJoinVerifiedDomains, string DefaultRole,
+    bool ScimDeleteDeactivates)
 {
     public static OrganizationPolicies From(Organization o) => new(
-        o.RequireMfa, SignInMethodNames.ToNames(o.AllowedMethods), o.SessionLifetimeMinutes, o.AutoJoinVerifiedDomains, o.DefaultRole);
+        o.RequireMfa, SignInMethodNames.ToNames(o.AllowedMethods), o.SessionLifetimeMinutes, o.AutoJoinVerifiedDomains, o.DefaultRole,
+        o.ScimDeleteDeactivates);
 }
 
 internal sealed record MemberView(string UserId, string? Email, string? Name, IReadOnlyList<string> Roles, DateTimeOffset JoinedAt);
