@@ -120,4 +120,27 @@ internal sealed class OrganizationPagesTests(DatabaseProvider provider) : Databa
         var view = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}", platform);
         Assert.That(view.GetProperty("name").GetString(), Is.EqualTo("Private"));
     }
+    [Test]
+    public async Task A_scim_token_is_created_on_the_page_shown_once_and_revoked_there()
+    {
+        var (_, browser) = await SignedInUserAsync();
+        var slug = AdminApiClient.NewSlug();
+        var (_, index) = await browser.OpenAsync("/account/organizations");
+        await browser.FollowAsync(await browser.SubmitAsync(index, new Dictionary<string, string> { ["Input.Name"] = "Provisioned", ["Input.Slug"] = slug }));
+
+        var (_, page) = await browser.OpenAsync($"/account/organizations/{slug}/scim");
+        Assert.That(page.QuerySelector("[data-testid=scim-base-url]")?.TextContent, Is.EqualTo("https://localhost/scim/v2"));
+        var created = await Browser.ReadPageAsync(await browser.SubmitAsync(page, new Dictionary<string, string> { ["name"] = "Okta" }, "form[action*=Create]"));
+        var token = created.QuerySelector("[data-testid=scim-token]")?.TextContent;
+        Assert.That(token, Does.StartWith("scim_"));
+
+        var scim = new Plinto.IdentityServer.Tests.Scim.ScimClient(browser.Client, token!);
+        await scim.GetAsync("/Users");
+        var (_, again) = await browser.OpenAsync($"/account/organizations/{slug}/scim");
+        Assert.That(again.QuerySelector("[data-testid=scim-token]"), Is.Null, "the secret is shown once");
+        Assert.That(again.QuerySelector("[data-testid=scim-token-row]")?.TextContent, Does.Contain("Okta").And.Contain("last used"));
+
+        await browser.FollowAsync(await browser.SubmitAsync(again, new Dictionary<string, string>(), "[data-testid=scim-token-row] form"));
+        await scim.ExpectAsync(HttpMethod.Get, "/Users", null, HttpStatusCode.Unauthorized);
+    }
 }

@@ -51,6 +51,9 @@ internal sealed class SettingsModel(OrganizationAdministration organizations, Us
 
         [Display(Name = "Role for people who join automatically")]
         public string DefaultRole { get; set; } = OrganizationRoles.Member;
+
+        [Display(Name = "When the identity provider deletes a user, deactivate them instead of removing them")]
+        public bool ScimDeleteDeactivates { get; set; }
     }
 
     public async Task<IActionResult> OnGetAsync(string slug)
@@ -73,6 +76,7 @@ internal sealed class SettingsModel(OrganizationAdministration organizations, Us
             SessionLifetimeMinutes = policies.SessionLifetimeMinutes,
             AutoJoinVerifiedDomains = policies.AutoJoinVerifiedDomains,
             DefaultRole = policies.DefaultRole,
+            ScimDeleteDeactivates = policies.ScimDeleteDeactivates,
         };
         return Page();
     }
@@ -104,7 +108,8 @@ internal sealed class SettingsModel(OrganizationAdministration organizations, Us
             SessionLifetimeMinutes: Input.SessionLifetimeMinutes,
             ClearSessionLifetime: Input.SessionLifetimeMinutes is null,
             AutoJoinVerifiedDomains: Input.AutoJoinVerifiedDomains,
-            DefaultRole: Input.DefaultRole), HttpContext.RequestAborted);
+            DefaultRole: Input.DefaultRole,
+            ScimDeleteDeactivates: Input.ScimDeleteDeactivates), HttpContext.RequestAborted);
         if (!result.Succeeded)
         {
             ModelState.AddModelError(string.Empty, result.Message!);
