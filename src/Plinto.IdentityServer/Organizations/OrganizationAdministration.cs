@@ -407,6 +407,8 @@ internal sealed partial class OrganizationAdministration(
         }
 
         var revoked = await RevokeGrantsAsync(organizationId, userId, cancellationToken);
+        // The organization's provisioning record goes with the membership (a later SCIM create starts afresh).
+        await db.Set<Scim.ScimUser>().Where(u => u.OrganizationId == organizationId && u.UserId == userId).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         LogMemberRemoved(logger, organizationId, revoked);
         return true;

@@ -117,8 +117,21 @@ internal static class ScimEndpoints
         }
     }
 
+    /// <summary>Largest request body (a group PUT with thousands of members fits).</summary>
+    private const long MaxBodyBytes = 2 * 1024 * 1024;
+
     private static async Task<JsonNode?> ReadAsync(HttpContext context)
     {
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            throw new ScimException(StatusCodes.Status413PayloadTooLarge, null, $"The body is larger than {MaxBodyBytes / 1024 / 1024} MiB.");
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+
         try
         {
             return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
@@ -126,6 +139,10 @@ internal static class ScimEndpoints
         catch (JsonException)
         {
             throw ScimException.BadRequest(ScimErrorType.InvalidSyntax, "The body is not valid JSON.");
+        }
+        catch (BadHttpRequestException error) when (error.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new ScimException(StatusCodes.Status413PayloadTooLarge, null, $"The body is larger than {MaxBodyBytes / 1024 / 1024} MiB.");
         }
     }
 

@@ -53,6 +53,11 @@ internal sealed class ScimGroups(PlintoDbContext db, TimeProvider time)
             throw new ScimException(409, ScimErrorType.Uniqueness, $"A group named '{displayName}' exists in this organization.");
         }
 
+        if (await db.Set<OrganizationRole>().CountAsync(r => r.OrganizationId == organizationId, cancellationToken) >= OrganizationAdministration.Limits.RolesPerOrganization)
+        {
+            throw new ScimException(409, null, $"An organization has at most {OrganizationAdministration.Limits.RolesPerOrganization} roles, and each group is one.");
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var group = new ScimGroup
         {
@@ -151,6 +156,11 @@ internal sealed class ScimGroups(PlintoDbContext db, TimeProvider time)
     {
         var group = await FindAsync(organizationId, id, track: true, cancellationToken);
         ScimUsers.CheckVersion(group.Version, ifMatch);
+        if (await db.Set<Organization>().AnyAsync(o => o.Id == organizationId && o.DefaultRole == group.RoleName, cancellationToken))
+        {
+            throw ScimException.BadRequest(ScimErrorType.Mutability, "This group's role is the organization's default role; choose another default in Plinto first.");
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Set<OrganizationMemberRole>().Where(r => r.OrganizationId == organizationId && r.RoleName == group.RoleName).ExecuteDeleteAsync(cancellationToken);
         db.Remove(group);
@@ -201,9 +211,14 @@ internal sealed class ScimGroups(PlintoDbContext db, TimeProvider time)
                         .ExecuteDeleteAsync(cancellationToken));
             case ScimPatchOperationType.Remove when operation.Value is not null:
                 // Microsoft Entra: {"op":"Remove","path":"members","value":[{"value":"id"}]}.
-                var listed = MemberValues(operation.Value);
-                return (0, await db.Set<OrganizationMemberRole>().Where(r => r.OrganizationId == organizationId && r.RoleName == role && listed.Contains(r.UserId))
-                    .ExecuteDeleteAsync(cancellationToken));
+                var removed = 0;
+                foreach (var chunk in MemberValues(operation.Value).Chunk(ChunkSize))
+                {
+                    removed += await db.Set<OrganizationMemberRole>().Where(r => r.OrganizationId == organizationId && r.RoleName == role && chunk.Contains(r.UserId))
+                        .ExecuteDeleteAsync(cancellationToken);
+                }
+
+                return (0, removed);
             case ScimPatchOperationType.Remove:
                 return (0, await db.Set<OrganizationMemberRole>().Where(r => r.OrganizationId == organizationId && r.RoleName == role).ExecuteDeleteAsync(cancellationToken));
             case ScimPatchOperationType.Replace:
@@ -219,38 +234,53 @@ internal sealed class ScimGroups(PlintoDbContext db, TimeProvider time)
         }
     }
 
-    /// <summary>Adds the given accounts as holders of the group's role; each must be a SCIM user of this organization.</summary>
+    /// <summary>
+    /// Adds the given accounts as holders of the group's role; each must be a SCIM user of this organization. Works in
+    /// chunks (SQL Server allows about 2,100 parameters per statement) and saves, so that the next operation of the
+    /// same request sees the result.
+    /// </summary>
     private async Task<int> AddMembersAsync(ScimGroup group, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
-        if (ids.Count == 0)
-        {
-            return 0;
-        }
-
         var organizationId = group.OrganizationId;
-        var known = await db.Set<ScimUser>().Where(u => u.OrganizationId == organizationId && ids.Contains(u.UserId)).Select(u => u.UserId).ToListAsync(cancellationToken);
-        var unknown = ids.Except(known).ToList();
-        if (unknown.Count > 0)
-        {
-            throw ScimException.BadRequest(ScimErrorType.InvalidValue, $"Not users of this organization: {string.Join(", ", unknown.Take(5))}{(unknown.Count > 5 ? "…" : string.Empty)}.");
-        }
-
         var role = group.RoleName;
-        var present = await db.Set<OrganizationMemberRole>().Where(r => r.OrganizationId == organizationId && r.RoleName == role && ids.Contains(r.UserId))
-            .Select(r => r.UserId).ToListAsync(cancellationToken);
         var added = 0;
-        foreach (var id in ids.Except(present))
+        foreach (var chunk in ids.Chunk(ChunkSize))
         {
-            db.Add(new OrganizationMemberRole { OrganizationId = organizationId, UserId = id, RoleName = role });
-            added++;
+            var known = await db.Set<ScimUser>().Where(u => u.OrganizationId == organizationId && chunk.Contains(u.UserId)).Select(u => u.UserId).ToListAsync(cancellationToken);
+            var unknown = chunk.Except(known).ToList();
+            if (unknown.Count > 0)
+            {
+                throw ScimException.BadRequest(ScimErrorType.InvalidValue, $"Not users of this organization: {string.Join(", ", unknown.Take(5))}{(unknown.Count > 5 ? "…" : string.Empty)}.");
+            }
+
+            var present = await db.Set<OrganizationMemberRole>().Where(r => r.OrganizationId == organizationId && r.RoleName == role && chunk.Contains(r.UserId))
+                .Select(r => r.UserId).ToListAsync(cancellationToken);
+            foreach (var id in chunk.Except(present))
+            {
+                db.Add(new OrganizationMemberRole { OrganizationId = organizationId, UserId = id, RoleName = role });
+                added++;
+            }
+
+            await SaveAsync(cancellationToken);
         }
 
         return added;
     }
 
+    /// <summary>Most ids in one SQL statement.</summary>
+    private const int ChunkSize = 500;
+
+    /// <summary>Most members named in one request.</summary>
+    private const int MaxMembersPerRequest = 10_000;
+
     private static List<string> MemberValues(JsonNode? value)
     {
         var items = value is JsonArray array ? array.ToList() : [value];
+        if (items.Count > MaxMembersPerRequest)
+        {
+            throw ScimException.BadRequest(ScimErrorType.TooMany, $"At most {MaxMembersPerRequest} members per request.");
+        }
+
         var ids = new List<string>();
         foreach (var item in items)
         {

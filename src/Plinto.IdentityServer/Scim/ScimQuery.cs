@@ -131,9 +131,10 @@ internal static class ScimQuery
             holders, Expression.Quote(Expression.Lambda<Func<OrganizationMemberRole, bool>>(Expression.AndAlso(sameRole, condition), holder)));
     }
 
+    /// <summary>pr: a string with a value; booleans and times (non-nullable columns) always have one.</summary>
     private static Expression Present(Expression column) => column.Type == typeof(string)
         ? Expression.AndAlso(Expression.NotEqual(column, Expression.Constant(null, typeof(string))), Expression.NotEqual(column, Expression.Constant(string.Empty)))
-        : column.Type == typeof(bool) ? Expression.Constant(true) : Expression.NotEqual(column, Expression.Constant(null, column.Type));
+        : Expression.Constant(true);
 
     private static Expression Comparison(Expression column, Kind kind, ScimComparison comparison)
     {
@@ -164,7 +165,7 @@ internal static class ScimQuery
                 throw ScimException.BadRequest(ScimErrorType.InvalidFilter, $"{comparison.Path} is compared with a date such as \"2026-01-31T12:00:00Z\".");
             }
 
-            var milliseconds = Expression.Constant(at.ToUnixTimeMilliseconds());
+            var milliseconds = Parameter(at.ToUnixTimeMilliseconds());
             return op switch
             {
                 ScimComparisonOperator.Equal => Expression.Equal(column, milliseconds),
@@ -205,7 +206,7 @@ internal static class ScimQuery
             text = text.ToUpperInvariant();
         }
 
-        var right = Expression.Constant(text);
+        var right = Parameter(text);
         var notNull = Expression.NotEqual(column, Expression.Constant(null, typeof(string)));
         Expression test = op switch
         {
@@ -221,6 +222,11 @@ internal static class ScimQuery
         };
         return test;
     }
+
+    /// <summary>A value EF Core sends as a SQL parameter (a captured variable), not inlined: one cached plan per filter shape.</summary>
+    private static Expression Parameter<T>(T value) => Expression.Property(Expression.Constant(new Captured<T>(value)), nameof(Captured<T>.Value));
+
+    private sealed record Captured<T>(T Value);
 
     private static ScimException Unsupported(ScimAttributePath? path) =>
         ScimException.BadRequest(ScimErrorType.InvalidFilter, path is null ? "This filter is not supported." : $"Filtering on '{path}' is not supported.");

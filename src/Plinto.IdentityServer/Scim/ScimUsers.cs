@@ -17,9 +17,10 @@ namespace Plinto.IdentityServer.Scim;
 /// <summary>
 /// SCIM Users of one organization, written through the same Identity store as every other account (RFC 7644 §3).
 /// The account's e-mail address is the primary (or first) of <c>emails</c>, or <c>userName</c> when that is an
-/// address. An address that already has an account links to it (one person, several organizations); such an
-/// account's password and lock-out stay its own — only accounts this organization's provisioning created are
-/// managed here (password, deactivation of the whole account, deletion).
+/// address, and it must be on a domain this organization has verified: an identity provider provisions its own
+/// people, never an address it does not control. An address that already has an account links to it (one person,
+/// several organizations). The account itself (password, profile, address, lock, deletion) is managed here only
+/// while this organization created it, still holds its domain, and is the only organization it belongs to.
 /// </summary>
 internal sealed partial class ScimUsers(
     PlintoDbContext db,
@@ -35,6 +36,10 @@ internal sealed partial class ScimUsers(
 
     /// <summary>Attributes kept in columns or rows, or computed: never stored in the attributes document.</summary>
     private static readonly string[] NotStored = ["id", "meta", "schemas", "password", "groups"];
+
+    /// <summary>Largest stored attributes document, and most values in one multi-valued attribute.</summary>
+    private const int MaxDocumentLength = 32 * 1024;
+    private const int MaxValuesPerAttribute = 20;
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -83,6 +88,8 @@ internal sealed partial class ScimUsers(
             throw new ScimException(409, ScimErrorType.Uniqueness, $"userName '{userName}' is already provisioned in this organization.");
         }
 
+        // Decided before looking at accounts, so the answer never tells whether an address has one.
+        await RequireVerifiedDomainAsync(organizationId, email, cancellationToken);
         var organization = await db.Set<Organization>().SingleAsync(o => o.Id == organizationId, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var account = await users.FindByEmailAsync(email);
@@ -93,8 +100,8 @@ internal sealed partial class ScimUsers(
             {
                 UserName = email,
                 Email = email,
-                // The organization vouches for addresses on its verified domains; others are confirmed by the person.
-                EmailConfirmed = await IsVerifiedDomainAsync(organizationId, email, cancellationToken),
+                // The organization controls the domain (verified), so it vouches for the address.
+                EmailConfirmed = true,
                 CreatedAt = time.GetUtcNow(),
             };
             ApplyProfile(account, resource);
@@ -107,6 +114,11 @@ internal sealed partial class ScimUsers(
         else if (await db.Set<ScimUser>().AnyAsync(u => u.OrganizationId == organizationId && u.UserId == account.Id, cancellationToken))
         {
             throw new ScimException(409, ScimErrorType.Uniqueness, $"The account for {email} is already provisioned in this organization.");
+        }
+        else if (password is not null)
+        {
+            throw ScimException.BadRequest(ScimErrorType.Mutability,
+                "This address already has an account; its password is its owner's to change (send the user without a password).");
         }
 
         if (!await db.Set<OrganizationMember>().AnyAsync(m => m.OrganizationId == organizationId && m.UserId == account.Id, cancellationToken))
@@ -165,6 +177,7 @@ internal sealed partial class ScimUsers(
         CheckVersion(row.Version, ifMatch);
         var organization = await db.Set<Organization>().SingleAsync(o => o.Id == organizationId, cancellationToken);
         var account = await users.FindByIdAsync(row.UserId) ?? throw NotFound();
+        await RefuseOwnerAsync(row, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (organization.ScimDeleteDeactivates)
         {
@@ -187,8 +200,7 @@ internal sealed partial class ScimUsers(
         await db.Set<OrganizationMemberRole>().Where(r => r.OrganizationId == organizationId && r.UserId == row.UserId).ExecuteDeleteAsync(cancellationToken);
         await db.Set<OrganizationMember>().Where(m => m.OrganizationId == organizationId && m.UserId == row.UserId).ExecuteDeleteAsync(cancellationToken);
         db.Remove(row);
-        var deleteAccount = row.CreatedAccount
-            && !await db.Set<OrganizationMember>().AnyAsync(m => m.UserId == row.UserId && m.OrganizationId != organizationId, cancellationToken);
+        var deleteAccount = await ManagesAccountAsync(row, account, cancellationToken);
         db.Add(AuditEntry.Create(time, organizationId, actor, "scim.user.deleted", row.UserId, new { outcome = deleteAccount ? "account deleted" : "removed" }));
         await SaveAsync(cancellationToken);
         if (deleteAccount)
@@ -217,25 +229,36 @@ internal sealed partial class ScimUsers(
 
         var account = await users.FindByIdAsync(row.UserId) ?? throw NotFound();
         var wasActive = row.Active;
+        if (wasActive && resource["active"]?.GetValue<bool>() == false)
+        {
+            await RefuseOwnerAsync(row, cancellationToken);
+        }
+
+        var manages = await ManagesAccountAsync(row, account, cancellationToken);
+        var email = AccountEmail(resource, userName);
+        var newAddress = !string.Equals(account.Email, email, StringComparison.OrdinalIgnoreCase);
+        if (manages && newAddress)
+        {
+            await RequireVerifiedDomainAsync(row.OrganizationId, email, cancellationToken);
+            if (await users.FindByEmailAsync(email) is not null)
+            {
+                throw new ScimException(409, ScimErrorType.Uniqueness, $"userName or e-mail '{email}' is already in use.");
+            }
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         row.Emails.Clear(); // orphans: deleted with the save
-        Store(row, resource, userName);
+        Store(row, resource, userName, activeIfAbsent: row.Active);
         row.ModifiedAt = Now;
-        if (row.CreatedAccount)
+        if (manages)
         {
-            // The profile of an account this provisioning owns follows the identity provider.
+            // The profile of an account this organization owns follows its identity provider.
             ApplyProfile(account, resource);
-            var email = AccountEmail(resource, userName);
-            if (!string.Equals(account.Email, email, StringComparison.OrdinalIgnoreCase))
+            if (newAddress)
             {
-                if (await users.FindByEmailAsync(email) is not null)
-                {
-                    throw new ScimException(409, ScimErrorType.Uniqueness, $"Another account uses {email}.");
-                }
-
                 account.Email = email;
                 account.UserName = email;
-                account.EmailConfirmed = await IsVerifiedDomainAsync(row.OrganizationId, email, cancellationToken);
+                account.EmailConfirmed = true; // on a domain the organization verified
             }
 
             var updated = await users.UpdateAsync(account);
@@ -252,16 +275,16 @@ internal sealed partial class ScimUsers(
         else if (password is not null)
         {
             throw ScimException.BadRequest(ScimErrorType.Mutability,
-                "This account existed before this organization provisioned it; its password is its owner's to change.");
+                "This account is not managed by this organization (it existed before, or belongs to other organizations too); its password is its owner's to change.");
         }
 
-        db.Add(AuditEntry.Create(time, row.OrganizationId, actor, action, row.UserId, new { userName, row.Active }));
+        db.Add(AuditEntry.Create(time, row.OrganizationId, actor, action, row.UserId, new { userName, row.Active, passwordSet = manages && password is not null }));
         await SaveAsync(cancellationToken);
         if (wasActive && !row.Active)
         {
             await DeactivateAsync(row, account, cancellationToken);
         }
-        else if (!wasActive && row.Active && row.CreatedAccount)
+        else if (!wasActive && row.Active && manages)
         {
             await users.SetLockoutEndDateAsync(account, null);
         }
@@ -277,7 +300,7 @@ internal sealed partial class ScimUsers(
     private async Task DeactivateAsync(ScimUser row, PlintoUser account, CancellationToken cancellationToken)
     {
         await OrganizationAdministration.RevokeGrantsAsync(db, row.OrganizationId, row.UserId, cancellationToken);
-        if (row.CreatedAccount)
+        if (await ManagesAccountAsync(row, account, cancellationToken))
         {
             await users.SetLockoutEnabledAsync(account, true);
             await users.SetLockoutEndDateAsync(account, DateTimeOffset.MaxValue);
@@ -287,6 +310,35 @@ internal sealed partial class ScimUsers(
         }
 
         LogDeactivated(logger, row.OrganizationId, row.CreatedAccount);
+    }
+
+    /// <summary>
+    /// Whether this organization may act on the account itself (password, profile, address, lock, deletion): it
+    /// created the account, the address is still on a domain it has verified, and no other organization has the
+    /// person. Otherwise it manages only its own membership (RFC 7644 leaves the mapping to the service provider).
+    /// </summary>
+    private async Task<bool> ManagesAccountAsync(ScimUser row, PlintoUser account, CancellationToken cancellationToken) =>
+        row.CreatedAccount
+        && account.Email is { } email && await IsVerifiedDomainAsync(row.OrganizationId, email, cancellationToken)
+        && !await db.Set<OrganizationMember>().AnyAsync(m => m.UserId == row.UserId && m.OrganizationId != row.OrganizationId, cancellationToken);
+
+    /// <summary>Owners are removed or deactivated in Plinto, by another owner — never by provisioning.</summary>
+    private async Task RefuseOwnerAsync(ScimUser row, CancellationToken cancellationToken)
+    {
+        if (await db.Set<OrganizationMemberRole>().AnyAsync(
+                r => r.OrganizationId == row.OrganizationId && r.UserId == row.UserId && r.RoleName == OrganizationRoles.Owner, cancellationToken))
+        {
+            throw ScimException.BadRequest(ScimErrorType.Mutability, "This user is an owner of the organization; owners are removed or deactivated in Plinto, not by provisioning.");
+        }
+    }
+
+    private async Task RequireVerifiedDomainAsync(string organizationId, string email, CancellationToken cancellationToken)
+    {
+        if (!await IsVerifiedDomainAsync(organizationId, email, cancellationToken))
+        {
+            throw ScimException.BadRequest(ScimErrorType.InvalidValue,
+                $"{DomainVerification.OfEmail(email)} is not a verified domain of this organization: verify it first (Domains), then provision its people.");
+        }
     }
 
     private async Task SetPasswordAsync(PlintoUser account, string password)
@@ -367,15 +419,24 @@ internal sealed partial class ScimUsers(
             ?? (account.GivenName is null && account.FamilyName is null ? null : $"{account.GivenName} {account.FamilyName}".Trim());
     }
 
-    private static void Store(ScimUser row, JsonObject resource, string userName)
+    private static void Store(ScimUser row, JsonObject resource, string userName, bool activeIfAbsent = true)
     {
         row.UserName = userName;
         row.NormalizedUserName = userName.ToUpperInvariant();
-        row.ExternalId = resource["externalId"]?.GetValue<string>();
-        row.Active = resource["active"]?.GetValue<bool>() ?? true;
-        row.DisplayName = resource["displayName"]?.GetValue<string>();
-        row.GivenName = resource["name"]?["givenName"]?.GetValue<string>();
-        row.FamilyName = resource["name"]?["familyName"]?.GetValue<string>();
+        row.ExternalId = Bounded(resource["externalId"]?.GetValue<string>(), "externalId");
+        // PUT without "active" keeps the current state (a replace must not reactivate someone by omission).
+        row.Active = resource["active"]?.GetValue<bool>() ?? activeIfAbsent;
+        row.DisplayName = Bounded(resource["displayName"]?.GetValue<string>(), "displayName");
+        row.GivenName = Bounded(resource["name"]?["givenName"]?.GetValue<string>(), "name.givenName");
+        row.FamilyName = Bounded(resource["name"]?["familyName"]?.GetValue<string>(), "name.familyName");
+        foreach (var (key, value) in resource)
+        {
+            if (value is JsonArray { Count: > MaxValuesPerAttribute })
+            {
+                throw ScimException.BadRequest(ScimErrorType.InvalidValue, $"{key} has more than {MaxValuesPerAttribute} values.");
+            }
+        }
+
         row.Version = NewVersion();
         foreach (var email in (resource["emails"] as JsonArray ?? []).OfType<JsonObject>())
         {
@@ -400,7 +461,14 @@ internal sealed partial class ScimUsers(
         }
 
         row.Attributes = document.ToJsonString();
+        if (row.Attributes.Length > MaxDocumentLength)
+        {
+            throw ScimException.BadRequest(ScimErrorType.InvalidValue, $"The user's attributes exceed {MaxDocumentLength / 1024} KiB.");
+        }
     }
+
+    private static string? Bounded(string? value, string name) =>
+        value is { Length: > 256 } ? throw ScimException.BadRequest(ScimErrorType.InvalidValue, $"{name} is longer than 256 characters.") : value;
 
     /// <summary>The stored resource, as a document PATCH can work on.</summary>
     private static JsonObject Document(ScimUser row)

@@ -24,28 +24,41 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
     [TearDown]
     public void DisposeClient() => api.Dispose();
 
-    /// <summary>A new organization (with example.test verified) and a SCIM client with its token.</summary>
-    private async Task<(string OrganizationId, ScimClient Scim, string TokenId)> OrganizationAsync()
+    /// <summary>A new organization with a verified domain of its own, and a SCIM client with its token.</summary>
+    private async Task<ScimOrganization> OrganizationAsync()
     {
         var org = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug("scim"), ownerUserId: null);
+        var domain = await VerifiedDomainAsync(org);
         var created = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/scim-tokens", platform, new { name = "Okta" });
         var token = created.GetProperty("token").GetString()!;
         Assert.That(token, Does.StartWith("scim_"));
-        return (org, new ScimClient(api, token), created.GetProperty("details").GetProperty("id").GetString()!);
+        return new ScimOrganization(org, new ScimClient(api, token), created.GetProperty("details").GetProperty("id").GetString()!, domain);
     }
 
-    private static string Name(string prefix = "scim") => $"{prefix}-{Guid.NewGuid():N}@example.test";
+    private async Task<string> VerifiedDomainAsync(string organizationId)
+    {
+        var name = $"d{Guid.NewGuid():N}.example.test";
+        var domain = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{organizationId}/domains", platform, new { name });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{organizationId}/domains/{domain.GetProperty("id").GetString()}/mark-verified", platform);
+        return name;
+    }
+
+    private sealed record ScimOrganization(string Id, ScimClient Scim, string TokenId, string Domain)
+    {
+        public string Email(string prefix = "scim") => $"{prefix}-{Guid.NewGuid():N}@{Domain}";
+    }
 
     [Test]
     public async Task Okta_test_suite_sequence()
     {
-        var (_, scim, _) = await OrganizationAsync();
-        var userName = Name("okta");
+        var organization = await OrganizationAsync();
+        var scim = organization.Scim;
+        var userName = organization.Email("okta");
 
         // "Required Test: Test Users endpoint" and the filter for a user that does not exist.
         var page = await scim.GetAsync("/Users?count=1&startIndex=1");
         Assert.That(page["schemas"]![0]!.GetValue<string>(), Is.EqualTo("urn:ietf:params:scim:api:messages:2.0:ListResponse"));
-        var none = await scim.GetAsync($"/Users?filter={Uri.EscapeDataString($"userName eq \"{Name("nobody")}\"")}&startIndex=1&count=100");
+        var none = await scim.GetAsync($"/Users?filter={Uri.EscapeDataString($"userName eq \"{organization.Email("nobody")}\"")}&startIndex=1&count=100");
         Assert.That((none["totalResults"]!.GetValue<int>(), none["Resources"]!.AsArray().Count), Is.EqualTo((0, 0)));
 
         // Create (with a password), get, find by userName (any case), duplicate.
@@ -72,10 +85,11 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
     [Test]
     public async Task Microsoft_scim_validator_sequence_with_users_groups_and_the_Entra_dialect()
     {
-        var (org, scim, _) = await OrganizationAsync();
-        var userName = Name("entra");
+        var organization = await OrganizationAsync();
+        var (org, scim) = (organization.Id, organization.Scim);
+        var userName = organization.Email("entra");
         var externalId = Guid.NewGuid().ToString();
-        await scim.GetAsync($"/Users?filter={Uri.EscapeDataString($"userName eq \"{Name("absent")}\"")}");
+        await scim.GetAsync($"/Users?filter={Uri.EscapeDataString($"userName eq \"{organization.Email("absent")}\"")}");
 
         var user = await scim.ExpectAsync(HttpMethod.Post, "/Users", $$"""
             {
@@ -155,7 +169,8 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
     [Test]
     public async Task Bad_tokens_bad_filters_and_bad_bodies_get_SCIM_errors()
     {
-        var (org, scim, tokenId) = await OrganizationAsync();
+        var organization = await OrganizationAsync();
+        var (org, scim, tokenId) = (organization.Id, organization.Scim, organization.TokenId);
         var anonymous = new ScimClient(api, "scim_not-a-real-token");
         var unauthorized = await anonymous.ExpectAsync(HttpMethod.Get, "/Users", null, HttpStatusCode.Unauthorized);
         Assert.That(unauthorized["status"]!.GetValue<string>(), Is.EqualTo("401"));
@@ -167,7 +182,9 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
             HttpStatusCode.BadRequest, "invalidValue");
         await scim.ExpectErrorAsync(HttpMethod.Post, "/Users", """{ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "not-an-address" }""",
             HttpStatusCode.BadRequest, "invalidValue");
-        var created = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(Name()), HttpStatusCode.Created);
+        // Only addresses on the organization's verified domains are provisioned.
+        await scim.ExpectErrorAsync(HttpMethod.Post, "/Users", ScimClient.UserJson($"someone-{Guid.NewGuid():N}@unverified.test"), HttpStatusCode.BadRequest, "invalidValue");
+        var created = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(organization.Email()), HttpStatusCode.Created);
         await scim.ExpectErrorAsync(HttpMethod.Patch, $"/Users/{created["id"]}",
             """{ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [ { "op": "replace", "path": "id", "value": "mine" } ] }""",
             HttpStatusCode.BadRequest, "mutability");
@@ -182,9 +199,10 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
     [Test]
     public async Task A_token_of_one_organization_never_sees_or_changes_another_organizations_users_or_groups()
     {
-        var (_, mine, _) = await OrganizationAsync();
-        var (_, theirs, _) = await OrganizationAsync();
-        var theirUser = (await theirs.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(Name("theirs")), HttpStatusCode.Created))["id"]!.GetValue<string>();
+        var myOrganization = await OrganizationAsync();
+        var theirOrganization = await OrganizationAsync();
+        var (mine, theirs) = (myOrganization.Scim, theirOrganization.Scim);
+        var theirUser = (await theirs.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(theirOrganization.Email("theirs")), HttpStatusCode.Created))["id"]!.GetValue<string>();
         var theirGroup = (await theirs.ExpectAsync(HttpMethod.Post, "/Groups",
             """{ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Theirs" }""", HttpStatusCode.Created))["id"]!.GetValue<string>();
         var patch = """{ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [ { "op": "replace", "value": { "active": false } } ] }""";
@@ -195,7 +213,7 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
         foreach (var (method, path, body) in new (HttpMethod, string, string?)[]
         {
             (HttpMethod.Get, $"/Users/{theirUser}", null),
-            (HttpMethod.Put, $"/Users/{theirUser}", ScimClient.UserJson(Name("stolen"))),
+            (HttpMethod.Put, $"/Users/{theirUser}", ScimClient.UserJson(myOrganization.Email("stolen"))),
             (HttpMethod.Patch, $"/Users/{theirUser}", patch),
             (HttpMethod.Delete, $"/Users/{theirUser}", null),
             (HttpMethod.Get, $"/Groups/{theirGroup}", null),
@@ -222,11 +240,12 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
     [Test]
     public async Task Value_path_filters_etags_and_sorting()
     {
-        var (_, scim, _) = await OrganizationAsync();
-        var anna = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(Name("anna"), given: "Anna", family: "Zed"), HttpStatusCode.Created);
-        await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson($"bob-{Guid.NewGuid():N}@other.test", given: "Bob", family: "Young"), HttpStatusCode.Created);
+        var organization = await OrganizationAsync();
+        var scim = organization.Scim;
+        var anna = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(organization.Email("anna"), given: "Anna", family: "Zed"), HttpStatusCode.Created);
+        await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(organization.Email("bob"), given: "Bob", family: "Young"), HttpStatusCode.Created);
 
-        var work = await scim.GetAsync($"/Users?filter={Uri.EscapeDataString("emails[type eq \"work\" and value co \"@example.test\"]")}");
+        var work = await scim.GetAsync($"/Users?filter={Uri.EscapeDataString("emails[type eq \"work\" and value sw \"anna-\"]")}");
         Assert.That(work["Resources"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()), Is.EqualTo(new[] { anna["id"]!.GetValue<string>() }));
         var either = await scim.GetAsync($"/Users?filter={Uri.EscapeDataString("name.givenName sw \"an\" or (name.familyName eq \"YOUNG\" and active eq true)")}&sortBy=name.familyName&sortOrder=descending");
         Assert.That(either["Resources"]!.AsArray().Select(r => r!["name"]!["familyName"]!.GetValue<string>()), Is.EqualTo(new[] { "Zed", "Young" }));
@@ -245,10 +264,9 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
     [Test]
     public async Task Deactivation_ends_the_accounts_sessions_and_refresh_tokens()
     {
-        var (org, scim, _) = await OrganizationAsync();
-        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/domains/{(await AdminApiClient.ExpectAsync(api, HttpMethod.Post,
-            $"/api/organizations/{org}/domains", platform, new { name = "example.test" })).GetProperty("id").GetString()}/mark-verified", platform);
-        var email = Name("leaver");
+        var organization = await OrganizationAsync();
+        var scim = organization.Scim;
+        var email = organization.Email("leaver");
         var user = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(email, password: UniqueUser.Password), HttpStatusCode.Created);
 
         // Provisioned with a password on a verified domain: the person can sign in and an app gets a refresh token.
@@ -274,7 +292,7 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
     [Test]
     public async Task Discovery_endpoints_describe_what_is_supported()
     {
-        var (_, scim, _) = await OrganizationAsync();
+        var scim = (await OrganizationAsync()).Scim;
         var config = await scim.GetAsync("/ServiceProviderConfig");
         Assert.Multiple(() =>
         {

@@ -82,13 +82,13 @@ internal sealed class ScimScaleTests(DatabaseProvider provider) : DatabaseFixtur
     public async Task Delete_removes_or_deactivates_as_the_organization_chooses()
     {
         var (org, scim) = await OrganizationAsync();
-        var removed = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson($"removed-{Guid.NewGuid():N}@example.test"), HttpStatusCode.Created);
+        var removed = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson($"removed-{Guid.NewGuid():N}@{domain}"), HttpStatusCode.Created);
         await scim.ExpectAsync(HttpMethod.Delete, $"/Users/{removed["id"]}", null, HttpStatusCode.NoContent);
         var members = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", platform);
         Assert.That(members.EnumerateArray().Select(m => m.GetProperty("userId").GetString()), Does.Not.Contain(removed["id"]!.GetValue<string>()));
 
         await AdminApiClient.ExpectAsync(api, HttpMethod.Patch, $"/api/organizations/{org}", platform, new { scimDeleteDeactivates = true });
-        var kept = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson($"kept-{Guid.NewGuid():N}@example.test"), HttpStatusCode.Created);
+        var kept = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson($"kept-{Guid.NewGuid():N}@{domain}"), HttpStatusCode.Created);
         await scim.ExpectAsync(HttpMethod.Delete, $"/Users/{kept["id"]}", null, HttpStatusCode.NoContent);
         var after = await scim.GetAsync($"/Users/{kept["id"]}");
         Assert.That(after["active"]!.GetValue<bool>(), Is.False);
@@ -96,9 +96,14 @@ internal sealed class ScimScaleTests(DatabaseProvider provider) : DatabaseFixtur
         Assert.That(audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "scim.user.deleted"), Is.EqualTo(2));
     }
 
+    private string domain = null!;
+
     private async Task<(string OrganizationId, ScimClient Scim)> OrganizationAsync()
     {
         var org = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug("scale"), ownerUserId: null);
+        domain = $"d{Guid.NewGuid():N}.example.test";
+        var added = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/domains", platform, new { name = domain });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/domains/{added.GetProperty("id").GetString()}/mark-verified", platform);
         var created = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/scim-tokens", platform, new { name = "Entra" });
         return (org, new ScimClient(api, created.GetProperty("token").GetString()!));
     }

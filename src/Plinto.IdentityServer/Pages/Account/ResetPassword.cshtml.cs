@@ -88,7 +88,13 @@ internal sealed class ResetPasswordModel(
         // Proving control of the mailbox ends a lockout and confirms the address (an account someone else
         // registered with this address becomes the mailbox owner's). The new security stamp ends the other
         // sessions; every grant made before the reset is revoked.
-        await users.SetLockoutEndDateAsync(user, null);
+        // Undo a lockout from failed attempts — not a deliberate one (an organization's provisioning deactivated
+        // the account: LockoutEnd at the end of time), which a reset must not lift.
+        if (await users.GetLockoutEndDateAsync(user) != DateTimeOffset.MaxValue)
+        {
+            await users.SetLockoutEndDateAsync(user, null);
+        }
+
         await users.ResetAccessFailedCountAsync(user);
         if (!user.EmailConfirmed)
         {
