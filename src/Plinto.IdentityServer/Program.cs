@@ -2,6 +2,7 @@ using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Admin;
 using Plinto.IdentityServer.Connect;
 using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Federation.Saml;
 using Plinto.IdentityServer.Hosting;
 using Plinto.IdentityServer.Jobs;
 using Plinto.IdentityServer.Organizations;
@@ -32,6 +33,7 @@ builder.AddPlintoAccount();
 builder.AddPlintoConnect();
 builder.AddPlintoOrganizations();
 builder.AddPlintoScim();
+builder.AddPlintoSaml();
 builder.AddPlintoJobs();
 
 var app = builder.Build();
@@ -48,6 +50,7 @@ app.MapPlintoConnect();
 app.MapPlintoAdminApi();
 app.MapPlintoOrganizationTheme();
 app.MapPlintoScim();
+app.MapPlintoSaml();
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapRazorPages();
 

@@ -571,6 +571,148 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                     b.ToTable("PlintoAuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlConnection", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<bool>("AllowIdpInitiated")
+                        .HasColumnType("bit");
+
+                    b.Property<long?>("CertificatesExpireAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("ClockSkewSeconds")
+                        .HasColumnType("int");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("EmailAttribute")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("bit");
+
+                    b.Property<string>("FamilyNameAttribute")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<string>("GivenNameAttribute")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<string>("GroupRoles")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<string>("GroupsAttribute")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<string>("IdpCertificates")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<string>("IdpEntityId")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("nvarchar(1024)");
+
+                    b.Property<string>("IdpInitiatedClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<string>("IdpSsoUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("nvarchar(2048)");
+
+                    b.Property<string>("MetadataUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("nvarchar(2048)");
+
+                    b.Property<long>("ModifiedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<string>("NameIdFormat")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<bool>("RequireSignedAssertion")
+                        .HasColumnType("bit");
+
+                    b.Property<bool>("RequireSignedResponse")
+                        .HasColumnType("bit");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrganizationId");
+
+                    b.ToTable("PlintoSamlConnections", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlIdentity", b =>
+                {
+                    b.Property<string>("ConnectionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<string>("NameId")
+                        .HasMaxLength(512)
+                        .HasColumnType("nvarchar(512)");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastSignInAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("nvarchar(450)");
+
+                    b.HasKey("ConnectionId", "NameId");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("PlintoSamlIdentities", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlReplay", b =>
+                {
+                    b.Property<string>("ConnectionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<string>("AssertionId")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ConnectionId", "AssertionId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("PlintoSamlReplays", (string)null);
+                });
+
             modelBuilder.Entity("Plinto.IdentityServer.Organizations.Organization", b =>
                 {
                     b.Property<string>("Id")
@@ -1215,6 +1357,30 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
 
             modelBuilder.Entity("Plinto.IdentityServer.Account.Sessions.UserSession", b =>
                 {
+                    b.HasOne("Plinto.IdentityServer.Account.PlintoUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlConnection", b =>
+                {
+                    b.HasOne("Plinto.IdentityServer.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlIdentity", b =>
+                {
+                    b.HasOne("Plinto.IdentityServer.Federation.Saml.SamlConnection", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("Plinto.IdentityServer.Account.PlintoUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")

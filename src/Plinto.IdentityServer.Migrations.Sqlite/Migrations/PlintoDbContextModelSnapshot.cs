@@ -555,6 +555,148 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                     b.ToTable("PlintoAuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlConnection", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("AllowIdpInitiated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CertificatesExpireAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ClockSkewSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EmailAttribute")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FamilyNameAttribute")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GivenNameAttribute")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GroupRoles")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GroupsAttribute")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdpCertificates")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdpEntityId")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdpInitiatedClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdpSsoUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MetadataUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ModifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NameIdFormat")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("RequireSignedAssertion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("RequireSignedResponse")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrganizationId");
+
+                    b.ToTable("PlintoSamlConnections", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlIdentity", b =>
+                {
+                    b.Property<string>("ConnectionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NameId")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastSignInAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ConnectionId", "NameId");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("PlintoSamlIdentities", (string)null);
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlReplay", b =>
+                {
+                    b.Property<string>("ConnectionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AssertionId")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ConnectionId", "AssertionId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("PlintoSamlReplays", (string)null);
+                });
+
             modelBuilder.Entity("Plinto.IdentityServer.Organizations.Organization", b =>
                 {
                     b.Property<string>("Id")
@@ -1196,6 +1338,30 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
 
             modelBuilder.Entity("Plinto.IdentityServer.Account.Sessions.UserSession", b =>
                 {
+                    b.HasOne("Plinto.IdentityServer.Account.PlintoUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlConnection", b =>
+                {
+                    b.HasOne("Plinto.IdentityServer.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Plinto.IdentityServer.Federation.Saml.SamlIdentity", b =>
+                {
+                    b.HasOne("Plinto.IdentityServer.Federation.Saml.SamlConnection", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("Plinto.IdentityServer.Account.PlintoUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")

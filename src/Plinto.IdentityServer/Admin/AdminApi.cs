@@ -74,6 +74,12 @@ internal static class AdminApi
         api.MapGet("/{organizationId}/scim-tokens", ListScimTokensAsync).WithSummary("SCIM tokens: name, hint, last use (org:scim:manage)");
         api.MapPost("/{organizationId}/scim-tokens", CreateScimTokenAsync).WithSummary("Create a SCIM token; the secret is returned this once (org:scim:manage)");
         api.MapDelete("/{organizationId}/scim-tokens/{tokenId}", RevokeScimTokenAsync).WithSummary("Revoke a SCIM token (org:scim:manage)");
+
+        api.MapGet("/{organizationId}/saml-connections", ListSamlAsync).WithSummary("SAML connections (org:sso:manage)");
+        api.MapPost("/{organizationId}/saml-connections", CreateSamlAsync).WithSummary("Create a SAML connection from IdP metadata (XML or https URL)");
+        api.MapGet("/{organizationId}/saml-connections/{connectionId}", GetSamlAsync).WithSummary("One SAML connection, with the SP values to give the IdP");
+        api.MapPatch("/{organizationId}/saml-connections/{connectionId}", UpdateSamlAsync).WithSummary("New metadata or settings");
+        api.MapDelete("/{organizationId}/saml-connections/{connectionId}", DeleteSamlAsync).WithSummary("Delete a SAML connection");
         return endpoints;
     }
 
@@ -270,6 +276,32 @@ internal static class AdminApi
         string organizationId, string tokenId, HttpContext context, Scim.ScimTokens tokens, UserManager<PlintoUser> users,
         CancellationToken cancellationToken) =>
         RunNoContentAsync(context, users, actor => tokens.RevokeAsync(actor, organizationId, tokenId, cancellationToken));
+
+    private static Task<Results<Ok<IReadOnlyList<Federation.Saml.SamlConnectionView>>, ProblemHttpResult>> ListSamlAsync(
+        string organizationId, HttpContext context, Federation.Saml.SamlConnections connections, UserManager<PlintoUser> users, CancellationToken cancellationToken) =>
+        RunAsync(context, users, actor => connections.ListAsync(actor, organizationId, Origin(context), cancellationToken));
+
+    private static Task<Results<Ok<Federation.Saml.SamlConnectionView>, ProblemHttpResult>> CreateSamlAsync(
+        string organizationId, Federation.Saml.SamlConnectionRequest body, HttpContext context, Federation.Saml.SamlConnections connections,
+        UserManager<PlintoUser> users, CancellationToken cancellationToken) =>
+        RunAsync(context, users, actor => connections.CreateAsync(actor, organizationId, body, Origin(context), cancellationToken));
+
+    private static Task<Results<Ok<Federation.Saml.SamlConnectionView>, ProblemHttpResult>> GetSamlAsync(
+        string organizationId, string connectionId, HttpContext context, Federation.Saml.SamlConnections connections, UserManager<PlintoUser> users,
+        CancellationToken cancellationToken) =>
+        RunAsync(context, users, actor => connections.GetAsync(actor, organizationId, connectionId, Origin(context), cancellationToken));
+
+    private static Task<Results<Ok<Federation.Saml.SamlConnectionView>, ProblemHttpResult>> UpdateSamlAsync(
+        string organizationId, string connectionId, Federation.Saml.SamlConnectionRequest body, HttpContext context, Federation.Saml.SamlConnections connections,
+        UserManager<PlintoUser> users, CancellationToken cancellationToken) =>
+        RunAsync(context, users, actor => connections.UpdateAsync(actor, organizationId, connectionId, body, Origin(context), cancellationToken));
+
+    private static Task<Results<NoContent, ProblemHttpResult>> DeleteSamlAsync(
+        string organizationId, string connectionId, HttpContext context, Federation.Saml.SamlConnections connections, UserManager<PlintoUser> users,
+        CancellationToken cancellationToken) =>
+        RunNoContentAsync(context, users, actor => connections.DeleteAsync(actor, organizationId, connectionId, cancellationToken));
+
+    private static string Origin(HttpContext context) => AccountLinks.Absolute(context, string.Empty);
 
     // ------------------------------------------------------------------ plumbing
 

@@ -13,6 +13,9 @@ internal sealed class JobsOptions
     /// <summary>Quartz cron expression for <see cref="TokenPruningJob"/>; default: every hour at minute 17.</summary>
     public string TokenPruningSchedule { get; set; } = "0 17 * * * ?";
 
+    /// <summary>Quartz cron expression for <see cref="SamlMetadataJob"/>; default: every six hours at minute 43.</summary>
+    public string SamlMetadataSchedule { get; set; } = "0 43 */6 * * ?";
+
     /// <summary>Keep expired or redeemed tokens and authorizations this long before pruning (audit trail, reuse detection).</summary>
     public TimeSpan TokenPruningRetention { get; set; } = TimeSpan.FromDays(1);
 }
@@ -23,6 +26,12 @@ internal static class JobsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        if (!CronExpression.TryParse(options.SamlMetadataSchedule, out _))
+        {
+            throw new InvalidOperationException(
+                $"Plinto:Jobs:SamlMetadataSchedule '{options.SamlMetadataSchedule}' is not a valid Quartz cron expression.");
+        }
+
         if (!CronExpression.TryParse(options.TokenPruningSchedule, out _))
         {
             throw new InvalidOperationException(
@@ -33,6 +42,7 @@ internal static class JobsServiceCollectionExtensions
 
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
         builder.Services.AddTransient<TokenPruningJob>();
+        builder.Services.AddTransient<SamlMetadataJob>();
         builder.Services.AddQuartz(quartz =>
         {
             quartz.ConfigureScheduler(scheduler =>
@@ -43,12 +53,17 @@ internal static class JobsServiceCollectionExtensions
             });
             UseJobStore(quartz, database);
             quartz.AddJob<TokenPruningJob>(job => job.WithIdentity(TokenPruningJob.Key).StoreDurably());
+            quartz.AddJob<SamlMetadataJob>(job => job.WithIdentity(SamlMetadataJob.Key).StoreDurably());
             if (options.Enabled)
             {
                 quartz.AddTrigger(trigger => trigger
                     .ForJob(TokenPruningJob.Key)
                     .WithIdentity("token-pruning-schedule")
                     .WithCronSchedule(options.TokenPruningSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
+                quartz.AddTrigger(trigger => trigger
+                    .ForJob(SamlMetadataJob.Key)
+                    .WithIdentity("saml-metadata-schedule")
+                    .WithCronSchedule(options.SamlMetadataSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
             }
         });
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);

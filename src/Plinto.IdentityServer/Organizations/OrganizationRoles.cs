@@ -23,8 +23,9 @@ internal static class OrganizationRoles
         public const string ManageDomains = "org:domains:manage";
         public const string ReadAudit = "org:audit:read";
         public const string ManageScim = "org:scim:manage";
+        public const string ManageSso = "org:sso:manage";
 
-        public static readonly string[] All = [Read, Update, Delete, ManageMembers, ManageInvitations, ManageRoles, ManageDomains, ReadAudit, ManageScim];
+        public static readonly string[] All = [Read, Update, Delete, ManageMembers, ManageInvitations, ManageRoles, ManageDomains, ReadAudit, ManageScim, ManageSso];
     }
 
     public static IReadOnlyList<OrganizationRole> CreateBuiltIn(string organizationId) =>

@@ -47,6 +47,8 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
             new { email = UniqueUser.Email("invitee"), role = "member" });
         var domain = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{orgB}/domains", platform, new { name = "bravo.example" });
         var scimToken = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{orgB}/scim-tokens", platform, new { name = "Okta" });
+        var samlConnection = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{orgB}/saml-connections", platform,
+            new { metadataXml = new TestSamlIdp().Metadata() });
         var before = await SnapshotAsync(orgB);
 
         var token = await OrganizationAdminTokenAsync(ownerEmail, slugA);
@@ -68,7 +70,8 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
                 .Replace("{name}", pattern.Contains("/permissions/", StringComparison.Ordinal) ? "b:perm" : "b-role", StringComparison.Ordinal)
                 .Replace("{invitationId}", invitation.GetProperty("id").GetString(), StringComparison.Ordinal)
                 .Replace("{domainId}", domain.GetProperty("id").GetString(), StringComparison.Ordinal)
-                .Replace("{tokenId}", scimToken.GetProperty("details").GetProperty("id").GetString(), StringComparison.Ordinal);
+                .Replace("{tokenId}", scimToken.GetProperty("details").GetProperty("id").GetString(), StringComparison.Ordinal)
+                .Replace("{connectionId}", samlConnection.GetProperty("id").GetString(), StringComparison.Ordinal);
             var (status, json) = await AdminApiClient.SendAsync(api, new HttpMethod(method), path, token, method is "GET" or "DELETE" ? null : body);
             Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound), $"{method} {pattern}: {json}");
         }
@@ -332,7 +335,7 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
     private async Task<string> SnapshotAsync(string organizationId)
     {
         var parts = new List<string>();
-        foreach (var section in new[] { "", "/members", "/roles", "/permissions", "/invitations", "/domains", "/scim-tokens" })
+        foreach (var section in new[] { "", "/members", "/roles", "/permissions", "/invitations", "/domains", "/scim-tokens", "/saml-connections" })
         {
             parts.Add((await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{organizationId}{section}", platform)).ToString());
         }

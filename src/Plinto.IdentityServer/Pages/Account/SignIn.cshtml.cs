@@ -13,7 +13,8 @@ internal sealed class SignInModel(
     Plinto.IdentityServer.Account.Sessions.UserSessions sessions,
     Microsoft.AspNetCore.Identity.SignInManager<PlintoUser> signInManager,
     IOpenIddictApplicationManager applications,
-    Plinto.IdentityServer.Organizations.OrganizationAdministration organizations) : PageModel
+    Plinto.IdentityServer.Organizations.OrganizationAdministration organizations,
+    Plinto.IdentityServer.Federation.Saml.SamlConnections samlConnections) : PageModel
 {
     public const string FailureMessage = "Email or password is incorrect.";
 
@@ -46,15 +47,44 @@ internal sealed class SignInModel(
         public bool RememberMe { get; set; }
     }
 
-    public async Task OnGetAsync()
+    public async Task<IActionResult> OnGetAsync(string? error)
     {
+        // A client may name the organization's connection (plinto_connection) or hint an address on an SSO domain:
+        // straight to the IdP, no password form.
+        if (AccountLinks.ReadAuthorizationParameter(ReturnUrl, "plinto_connection") is { Length: > 0 and <= 64 } connection)
+        {
+            return SingleSignOn(connection);
+        }
+
         // OIDC Core §3.1.2.1 login_hint: prefill, never trust.
         Input.Email = AccountLinks.ReadAuthorizationParameter(ReturnUrl, "login_hint") ?? string.Empty;
+        if (await samlConnections.FindForEmailAsync(Input.Email, HttpContext.RequestAborted) is { } hinted)
+        {
+            return SingleSignOn(hinted);
+        }
+
+        if (error == "sso")
+        {
+            // The reason is in the log; the page says what the person can do.
+            ModelState.AddModelError(string.Empty, "Single sign-on with your organization did not work. Try again, or ask your administrator.");
+        }
+
         await DescribeClientAsync();
+        return Page();
     }
+
+    private RedirectResult SingleSignOn(string connectionId) =>
+        Redirect($"/saml2/{Uri.EscapeDataString(connectionId)}/signin?returnUrl={Uri.EscapeDataString(Url.SafeReturnUrl(ReturnUrl))}");
 
     public async Task<IActionResult> OnPostAsync()
     {
+        // Home-realm discovery: an address on a domain whose organization signs in with SAML goes to its IdP,
+        // whatever was typed as a password (the password form is not for them).
+        if (await samlConnections.FindForEmailAsync(Input.Email, HttpContext.RequestAborted) is { } connection)
+        {
+            return SingleSignOn(connection);
+        }
+
         await DescribeClientAsync();
         if (!ModelState.IsValid)
         {
