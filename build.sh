@@ -19,6 +19,11 @@ install_missing() {
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v npm >/dev/null || missing+=(npm)
   command -v unzip >/dev/null || missing+=(unzip)
+  # SimpleSAMLphp, the independent IdP of the SAML interoperability test, on PHP's built-in server.
+  [ -d /usr/share/simplesamlphp/www ] || missing+=(simplesamlphp)
+  command -v php >/dev/null || missing+=(php-cli)
+  php -m 2>/dev/null | grep -qx dom || missing+=(php-xml)
+  php -m 2>/dev/null | grep -qx mbstring || missing+=(php-mbstring)
   command -v dotnet >/dev/null || { echo "The .NET SDK 10 is required (https://dot.net)." >&2; exit 1; }
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -eq 0 ]; then

@@ -111,6 +111,20 @@ internal sealed class SignInModel(
         }
     }
 
+    /// <summary>"Continue with single sign-on": only the address counts; its organization's IdP takes over.</summary>
+    public async Task<IActionResult> OnPostSsoAsync()
+    {
+        ModelState.Clear();
+        if (await samlConnections.FindForEmailAsync(Input.Email, HttpContext.RequestAborted) is { } connection)
+        {
+            return SingleSignOn(connection);
+        }
+
+        await DescribeClientAsync();
+        ModelState.AddModelError("Input.Email", "Single sign-on is not set up for this address. Sign in with your password, a passkey or a code.");
+        return Page();
+    }
+
     /// <summary>WebAuthn request options for any discoverable passkey (the button and the autofill).</summary>
     public async Task<IActionResult> OnGetPasskeyOptionsAsync() =>
         Content(await passkeys.RequestOptionsAsync(user: null), "application/json");
