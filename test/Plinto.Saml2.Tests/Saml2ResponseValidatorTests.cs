@@ -59,6 +59,32 @@ internal sealed class Saml2ResponseValidatorTests
         Assert.That(Validate(sha1, Parameters(p => p with { AllowSha1 = true })).Id, Is.EqualTo(AssertionId));
     }
 
+    [Test]
+    public void Only_exclusive_canonicalization_and_one_reference_are_accepted()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Refusal(Signed(Xml(), canonicalization: SignedXml.XmlDsigC14NTransformUrl)), Is.EqualTo(Saml2Failure.SignatureShape));
+            Assert.That(Refusal(Signed(Xml(), canonicalization: SignedXml.XmlDsigC14NWithCommentsTransformUrl)), Is.EqualTo(Saml2Failure.SignatureShape));
+            Assert.That(Refusal(Signed(Xml(), extraReference: true)), Is.EqualTo(Saml2Failure.SignatureShape));
+        });
+    }
+
+    [Test]
+    public void Every_audience_restriction_must_name_us_and_only_bearer_confirmations_count()
+    {
+        var twoRestrictions = Xml().Replace("</saml:AudienceRestriction>",
+            "</saml:AudienceRestriction><saml:AudienceRestriction><saml:Audience>https://other.example.test</saml:Audience></saml:AudienceRestriction>", StringComparison.Ordinal);
+        var holderOfKey = Xml().Replace("urn:oasis:names:tc:SAML:2.0:cm:bearer", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key", StringComparison.Ordinal);
+        var withNotBefore = Xml().Replace("<saml:SubjectConfirmationData ", $"<saml:SubjectConfirmationData NotBefore=\"{Now:yyyy-MM-ddTHH:mm:ssZ}\" ", StringComparison.Ordinal);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Refusal(Signed(twoRestrictions)), Is.EqualTo(Saml2Failure.Audience), "SAML core §2.5.1.4: each restriction must be met");
+            Assert.That(Refusal(Signed(holderOfKey)), Is.EqualTo(Saml2Failure.SubjectConfirmation));
+            Assert.That(Refusal(Signed(withNotBefore)), Is.EqualTo(Saml2Failure.SubjectConfirmation), "profiles §4.1.4.2: a bearer confirmation has no NotBefore");
+        });
+    }
+
     [TestCase("status", Saml2Failure.Status)]
     [TestCase("issuer", Saml2Failure.Issuer)]
     [TestCase("audience", Saml2Failure.Audience)]

@@ -69,7 +69,8 @@ internal static class SamlSamples
 
     /// <summary>Parses and signs (assertion and/or response) as an IdP would; returns the document.</summary>
     public static XmlDocument Signed(string xml, bool assertion = true, bool response = false, X509Certificate2? key = null,
-        string signatureMethod = SignedXml.XmlDsigRSASHA256Url, string digestMethod = SignedXml.XmlDsigSHA256Url)
+        string signatureMethod = SignedXml.XmlDsigRSASHA256Url, string digestMethod = SignedXml.XmlDsigSHA256Url,
+        string canonicalization = SignedXml.XmlDsigExcC14NTransformUrl, bool extraReference = false)
     {
         var document = new XmlDocument { PreserveWhitespace = true };
         document.LoadXml(xml);
@@ -77,12 +78,12 @@ internal static class SamlSamples
         if (assertion)
         {
             var element = (XmlElement)root.GetElementsByTagName("Assertion", Saml2Xml.AssertionNamespace)[0]!;
-            Sign(element, key ?? IdpCertificate, signatureMethod, digestMethod);
+            Sign(element, key ?? IdpCertificate, signatureMethod, digestMethod, canonicalization, extraReference);
         }
 
         if (response)
         {
-            Sign(root, key ?? IdpCertificate, signatureMethod, digestMethod);
+            Sign(root, key ?? IdpCertificate, signatureMethod, digestMethod, canonicalization, extraReference);
         }
 
         return document;
@@ -97,10 +98,20 @@ internal static class SamlSamples
     public static Saml2Failure Refusal(XmlDocument document, Saml2ValidationParameters? parameters = null) =>
         Assert.Throws<Saml2ValidationException>(() => Validate(document, parameters))!.Reason;
 
-    private static void Sign(XmlElement element, X509Certificate2 key, string signatureMethod, string digestMethod)
+    private static void Sign(XmlElement element, X509Certificate2 key, string signatureMethod, string digestMethod, string canonicalization, bool extraReference)
     {
         var signed = new SignedXml(element) { SigningKey = key.GetRSAPrivateKey() };
-        signed.SignedInfo!.CanonicalizationMethod = SignedXml.XmlDsigExcC14NTransformUrl;
+        signed.SignedInfo!.CanonicalizationMethod = canonicalization;
+        if (extraReference)
+        {
+            // A second reference (to the Issuer, given an ID): a signature that covers more than its parent.
+            var issuerElement = element.ChildNodes.OfType<XmlElement>().First(e => e.LocalName == "Issuer");
+            issuerElement.SetAttribute("ID", "_issuer-ref");
+            var second = new Reference("#_issuer-ref") { DigestMethod = digestMethod };
+            second.AddTransform(new XmlDsigExcC14NTransform());
+            signed.AddReference(second);
+        }
+
         signed.SignedInfo.SignatureMethod = signatureMethod;
         var reference = new Reference("#" + element.GetAttribute("ID")) { DigestMethod = digestMethod };
         reference.AddTransform(new XmlDsigEnvelopedSignatureTransform());
