@@ -30,6 +30,12 @@ internal sealed class ClientRegistration
 
     public string? ConsentType { get; set; }
 
+    /// <summary>
+    /// The client's login initiation endpoint (OIDC Core §4, third-party initiated login): where Plinto sends people
+    /// who signed in at their organization's IdP first (IdP-initiated SAML), with <c>iss</c> and <c>login_hint</c>.
+    /// </summary>
+    public string? InitiateLoginUri { get; set; }
+
     public IReadOnlyList<string> EffectiveGrantTypes => GrantTypes.Count > 0 ? GrantTypes : [OpenIddict.Abstractions.OpenIddictConstants.GrantTypes.AuthorizationCode];
 
     public IReadOnlyList<string> EffectiveScopes => Scopes.Count > 0 ? Scopes : [OpenIddict.Abstractions.OpenIddictConstants.Scopes.OpenId];
@@ -126,6 +132,16 @@ internal sealed class ValidateClientCatalogOptions : IValidateOptions<ClientCata
         }
 
         ValidateUris(client.RedirectUris, $"{key}:RedirectUris", failures);
+        if (client.InitiateLoginUri is not null)
+        {
+            // OIDC Core §4: the login initiation endpoint is https (a loopback http one is fine for development).
+            if (!Uri.TryCreate(client.InitiateLoginUri, UriKind.Absolute, out var initiate) || initiate.Fragment.Length > 0
+                || !(initiate.Scheme == Uri.UriSchemeHttps || (initiate.Scheme == Uri.UriSchemeHttp && initiate.IsLoopback)))
+            {
+                failures.Add($"{key}:InitiateLoginUri must be an https URL without a fragment.");
+            }
+        }
+
         ValidateUris(client.PostLogoutRedirectUris, $"{key}:PostLogoutRedirectUris", failures);
 
         for (var j = 0; j < client.Scopes.Count; j++)

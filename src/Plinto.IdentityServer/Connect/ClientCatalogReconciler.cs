@@ -130,6 +130,9 @@ internal sealed partial class ClientCatalogReconciler(
         }
     }
 
+    /// <summary>Application property holding <see cref="ClientRegistration.InitiateLoginUri"/>.</summary>
+    public const string InitiateLoginUriProperty = "plinto_initiate_login_uri";
+
     internal static OpenIddictApplicationDescriptor ToDescriptor(ClientRegistration client)
     {
         var confidential = !string.IsNullOrEmpty(client.ClientSecret);
@@ -143,6 +146,11 @@ internal sealed partial class ClientCatalogReconciler(
             ConsentType = client.EffectiveConsentType,
         };
         descriptor.Properties[SourceProperty] = JsonSerializer.SerializeToElement(ConfigurationSource);
+        if (client.InitiateLoginUri is not null)
+        {
+            descriptor.Properties[InitiateLoginUriProperty] = JsonSerializer.SerializeToElement(client.InitiateLoginUri);
+        }
+
         descriptor.RedirectUris.UnionWith(client.RedirectUris.Select(u => new Uri(u, UriKind.Absolute)));
         descriptor.PostLogoutRedirectUris.UnionWith(client.PostLogoutRedirectUris.Select(u => new Uri(u, UriKind.Absolute)));
 

@@ -13,6 +13,11 @@ namespace Plinto.IdentityServer.Tests.Federation;
 internal sealed class SamlFederationTests(DatabaseProvider provider) : DatabaseFixture(provider)
 {
     private readonly TestSamlIdp idp = new();
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Plinto:Clients:0:InitiateLoginUri"] = "https://client.test/login",
+    };
     private HttpClient api = null!;
     private string platform = null!;
 
@@ -208,7 +213,13 @@ internal sealed class SamlFederationTests(DatabaseProvider provider) : DatabaseF
             new { settings = new { allowIdpInitiated = true, idpInitiatedClientId = PlintoFactory.ConfidentialClientId } });
         var response = idp.Response(null, acs, sp, "00u1carol", attributes);
         var first = await PostToAcsAsync(browser, acs, response, relayState: null);
-        Assert.That(browser.RedirectTarget(first).PathAndQuery, Is.EqualTo("/"));
+        // OIDC Core §4: to the allowlisted client's login initiation endpoint, which then asks for a code as usual.
+        var initiate = browser.RedirectTarget(first);
+        Assert.That(initiate.GetLeftPart(UriPartial.Path), Is.EqualTo("https://client.test/login"));
+        Assert.That(OidcClient.Query(initiate), Is.EquivalentTo(new Dictionary<string, string> { ["iss"] = "https://localhost/", ["login_hint"] = email }));
+        var tokens = await WebClientTokensAsync(browser, $"openid organization:{setup.Slug}");
+        Assert.That(OrganizationTokenTests.Strings(OrganizationTokenTests.Payload(tokens.Get("id_token")), "amr"), Is.EqualTo(new[] { "ext" }),
+            "the client's own authorization request is answered by the SAML session");
         var replayed = await PostToAcsAsync(NewBrowser(), acs, response, relayState: null);
         Assert.That(browser.RedirectTarget(replayed).PathAndQuery, Is.EqualTo(Refused), "the replay cache knows the assertion");
     }

@@ -20,6 +20,7 @@ internal sealed class StartupConfigurationTests
     [TestCase("Plinto:Issuer", "", "Plinto:Issuer")]
     [TestCase("Plinto:Bootstrap:AdminEmail", "root@example.test", "Plinto:Bootstrap:AdminPassword")]
     [TestCase("Plinto:Organizations:InvitationLifetime", "90.00:00:00", "Plinto:Organizations:InvitationLifetime")]
+    [TestCase("Plinto:Clients:0:InitiateLoginUri", "http://client.example.test/login", "Plinto:Clients:0:InitiateLoginUri")]
     [TestCase("Plinto:Organizations:DnsServers:0", "dns.example.com", "Plinto:Organizations:DnsServers")]
     public async Task Invalid_configuration_stops_start_up_naming_the_key(string key, string value, string named)
     {

@@ -138,9 +138,7 @@ internal sealed partial class SamlSignIn(
 
         // A new session (new id) with "ext": the person proved who they are at the organization's IdP.
         await sessions.SignInAsync(user, ["ext"], remember: false);
-        // IdP-initiated (allowed on this connection only): the session exists now; the landing page is Plinto's own.
-        // Sending the person on to the allowlisted client (OIDC third-party initiated login) is not done yet.
-        return state?.ReturnUrl ?? "/";
+        return state?.ReturnUrl ?? await InitiateLoginAsync(context, connection, user, cancellationToken);
     }
 
     private RequestState? ReadState(HttpContext context, string connectionId, string? relayState)
@@ -264,6 +262,32 @@ internal sealed partial class SamlSignIn(
             }
         }
     }
+
+    /// <summary>
+    /// IdP-initiated (allowed on this connection only): the session exists; the person goes to the allowlisted client's
+    /// login initiation endpoint (OIDC Core §4, third-party initiated login), which starts an ordinary authorization
+    /// request that this session answers. No code is ever sent to a client that did not ask for it.
+    /// </summary>
+    private async Task<string> InitiateLoginAsync(HttpContext context, SamlConnection connection, PlintoUser user, CancellationToken cancellationToken)
+    {
+        var applications = context.RequestServices.GetRequiredService<OpenIddict.Abstractions.IOpenIddictApplicationManager>();
+        if (connection.IdpInitiatedClientId is not { } clientId
+            || await applications.FindByClientIdAsync(clientId, cancellationToken) is not { } application
+            || !(await applications.GetPropertiesAsync(application, cancellationToken))
+                .TryGetValue(Connect.ClientCatalogReconciler.InitiateLoginUriProperty, out var property)
+            || property.GetString() is not { } initiate)
+        {
+            LogNoInitiateLogin(logger, connection.Id);
+            return "/";
+        }
+
+        var issuer = AccountLinks.Absolute(context, "/");
+        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(initiate,
+            new Dictionary<string, string?> { ["iss"] = issuer, ["login_hint"] = user.Email });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "IdP-initiated sign-in through connection {ConnectionId}: its client has no InitiateLoginUri; the person lands on Plinto's home page.")]
+    private static partial void LogNoInitiateLogin(ILogger logger, string connectionId);
 
     private static string? First(Saml2Assertion assertion, string attribute) =>
         assertion.Attributes.TryGetValue(attribute, out var values) ? values.FirstOrDefault(v => v.Length > 0) : null;
