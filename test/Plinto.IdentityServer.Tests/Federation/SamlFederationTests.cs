@@ -225,6 +225,24 @@ internal sealed class SamlFederationTests(DatabaseProvider provider) : DatabaseF
     }
 
     [Test]
+    public async Task A_client_hint_or_a_login_hint_on_the_domain_goes_straight_to_the_IdP()
+    {
+        var setup = await OrganizationWithConnectionAsync();
+        foreach (var extra in new Dictionary<string, string?>[]
+        {
+            new() { ["plinto_connection"] = setup.ConnectionId },
+            new() { ["login_hint"] = $"someone@{setup.Domain}" },
+        })
+        {
+            var browser = NewBrowser();
+            var response = await browser.FollowAsync(await browser.GetAsync(OidcClient.AuthorizeUrl(
+                PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialRedirect, "openid", OidcClient.NewPkce(), extra)));
+            Assert.That(Browser.IsRedirect(response), Is.True, "no sign-in page in between");
+            Assert.That(browser.RedirectTarget(response).GetLeftPart(UriPartial.Path), Is.EqualTo(TestSamlIdp.SsoUrl));
+        }
+    }
+
+    [Test]
     public async Task SP_metadata_and_the_admin_API_describe_the_connection()
     {
         var setup = await OrganizationWithConnectionAsync();

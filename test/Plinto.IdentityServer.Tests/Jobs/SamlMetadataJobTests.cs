@@ -10,6 +10,40 @@ namespace Plinto.IdentityServer.Tests.Jobs;
 internal sealed class SamlMetadataJobTests(DatabaseProvider provider) : DatabaseFixture(provider)
 {
     [Test]
+    public async Task A_connection_with_a_metadata_URL_takes_the_IdPs_new_certificate()
+    {
+        var api = Factory.CreateClient();
+        var platform = await AdminApiClient.AutomationTokenAsync(api);
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug("meta"), ownerUserId: null);
+        var (before, after) = (new TestSamlIdp(), new TestSamlIdp());
+        await using var server = new MetadataServer { Document = before.Metadata() };
+        var created = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/saml-connections", platform, new { metadataUrl = server.Url });
+        var id = created.GetProperty("id").GetString();
+        Assert.That(created.GetProperty("certificateThumbprints")[0].GetString(), Is.EqualTo(before.Certificate.Thumbprint));
+
+        // The IdP rolls its key over: the job picks the new certificate up from the URL.
+        server.Document = after.Metadata();
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<SamlMetadataJob>().RunAsync(CancellationToken.None);
+        }
+
+        var refreshed = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/saml-connections/{id}", platform);
+        Assert.That(refreshed.GetProperty("certificateThumbprints")[0].GetString(), Is.EqualTo(after.Certificate.Thumbprint));
+
+        // Metadata that suddenly names another IdP is not applied.
+        server.Document = after.Metadata().Replace(TestSamlIdp.EntityId, "https://impostor.example.test", StringComparison.Ordinal)
+            .Replace(Convert.ToBase64String(after.Certificate.RawData), Convert.ToBase64String(before.Certificate.RawData), StringComparison.Ordinal);
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<SamlMetadataJob>().RunAsync(CancellationToken.None);
+        }
+
+        var unchanged = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/saml-connections/{id}", platform);
+        Assert.That(unchanged.GetProperty("certificateThumbprints")[0].GetString(), Is.EqualTo(after.Certificate.Thumbprint));
+    }
+
+    [Test]
     public async Task Expired_replay_cache_entries_are_removed_and_live_ones_kept()
     {
         var connection = Guid.NewGuid().ToString();

@@ -224,7 +224,8 @@ internal sealed class SamlConnections(
     {
         if (xml is null && url is not null)
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+            // https (http only on loopback, for an IdP on the same machine): metadata decides which keys are trusted.
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)))
             {
                 return new OrganizationFailure(OrganizationError.Invalid, "metadataUrl must be an https URL.");
             }
