@@ -268,7 +268,8 @@ public static class Saml2ResponseValidator
             || reference.Uri != "#" + id
             || !(DigestAlgorithms.Contains(reference.DigestMethod) || (sha1 && reference.DigestMethod == SignedXml.XmlDsigSHA1Url))
             || reference.TransformChain.Count > 2
-            || Enumerable.Range(0, reference.TransformChain.Count).Any(i => reference.TransformChain[i] is not (XmlDsigEnvelopedSignatureTransform or XmlDsigExcC14NTransform)))
+            || Enumerable.Range(0, reference.TransformChain.Count).Any(i =>
+                reference.TransformChain[i].GetType() != typeof(XmlDsigEnvelopedSignatureTransform) && reference.TransformChain[i].GetType() != typeof(XmlDsigExcC14NTransform)))
         {
             throw Fail(Saml2Failure.SignatureShape,
                 "The signature must be exclusive-c14n, with one #ID reference to the signed element, enveloped-signature and exclusive-c14n transforms, and allowed algorithms.");

@@ -7,7 +7,7 @@ namespace Plinto.Saml2.Tests;
 
 /// <summary>
 /// Golden files: signed responses and the attack corpus as files (Corpus/), validated with the certificate next to
-/// them. They were written once by <see cref="Regenerate_the_corpus"/>; only the public certificate is kept.
+/// them. They were written by <see cref="The_corpus_can_be_regenerated"/> (PLINTO_WRITE_CORPUS=1); only the public certificate is kept.
 /// </summary>
 internal sealed class CorpusTests
 {
@@ -56,29 +56,52 @@ internal sealed class CorpusTests
     public void The_corpus_holds_every_attack_of_the_checklist() =>
         Assert.That(Attacks(), Is.EquivalentTo(SamlAttacks.All.Select(a => a.Name)));
 
-    /// <summary>Writes the corpus into the source tree (run by hand after changing an attack, then commit the files).</summary>
+    /// <summary>
+    /// Regenerates the corpus with a fresh key into a temporary folder and checks it the same way; with
+    /// PLINTO_WRITE_CORPUS=1 it is written into the source tree instead (then commit the files).
+    /// </summary>
     [Test]
-    [Explicit("Rewrites the corpus files in the source tree.")]
-    public void Regenerate_the_corpus()
+    public void The_corpus_can_be_regenerated()
     {
-        var target = Path.Combine(SourceFolder(), "Corpus");
-        Directory.CreateDirectory(Path.Combine(target, "valid"));
-        Directory.CreateDirectory(Path.Combine(target, "attacks"));
-        using var rsa = RSA.Create(2048);
-        using var key = new CertificateRequest("CN=Plinto corpus IdP", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
-            .CreateSelfSigned(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2036, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        File.WriteAllText(Path.Combine(target, "idp.crt"), key.ExportCertificatePem() + "\n");
-        File.WriteAllText(Path.Combine(target, "valid", "assertion-signed.xml"), Signed(Xml(), key: key).OuterXml);
-        File.WriteAllText(Path.Combine(target, "valid", "response-and-assertion-signed.xml"), Signed(Xml(), response: true, key: key).OuterXml);
-        var reasons = new List<string>();
-        foreach (var attack in SamlAttacks.All)
+        var write = Environment.GetEnvironmentVariable("PLINTO_WRITE_CORPUS") == "1";
+        var target = write ? Path.Combine(SourceFolder(), "Corpus") : Directory.CreateTempSubdirectory("plinto-corpus-").FullName;
+        try
         {
-            File.WriteAllText(Path.Combine(target, "attacks", attack.Name + ".xml"), attack.Build(key).OuterXml);
-            reasons.Add($"{attack.Name}:{string.Join(',', attack.Reasons)}");
-        }
+            Directory.CreateDirectory(Path.Combine(target, "valid"));
+            Directory.CreateDirectory(Path.Combine(target, "attacks"));
+            using var rsa = RSA.Create(2048);
+            using var key = new CertificateRequest("CN=Plinto corpus IdP", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+                .CreateSelfSigned(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2036, 1, 1, 0, 0, 0, TimeSpan.Zero));
+            File.WriteAllText(Path.Combine(target, "idp.crt"), key.ExportCertificatePem() + "\n");
+            File.WriteAllText(Path.Combine(target, "valid", "assertion-signed.xml"), Signed(Xml(), key: key).OuterXml);
+            File.WriteAllText(Path.Combine(target, "valid", "response-and-assertion-signed.xml"), Signed(Xml(), response: true, key: key).OuterXml);
+            var reasons = new List<string>();
+            foreach (var attack in SamlAttacks.All)
+            {
+                File.WriteAllText(Path.Combine(target, "attacks", attack.Name + ".xml"), attack.Build(key).OuterXml);
+                reasons.Add($"{attack.Name}:{string.Join(',', attack.Reasons)}");
+            }
 
-        File.WriteAllLines(Path.Combine(target, "attacks", "reasons.txt"), reasons);
-        Assert.That(Directory.EnumerateFiles(Path.Combine(target, "attacks"), "*.xml").Count(), Is.EqualTo(SamlAttacks.All.Count));
+            File.WriteAllLines(Path.Combine(target, "attacks", "reasons.txt"), reasons);
+
+            // The files as written, read back: golden ones pass, every attack is refused for its reason.
+            var parameters = Parameters(p => p with { SigningCertificates = [X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(target, "idp.crt")))] });
+            Assert.That(Saml2ResponseValidator.Validate(Saml2Xml.Load(File.ReadAllText(Path.Combine(target, "valid", "assertion-signed.xml"))), parameters).NameId,
+                Is.EqualTo("ada@example.test"));
+            foreach (var attack in SamlAttacks.All)
+            {
+                var refusal = Assert.Throws<Saml2ValidationException>(() =>
+                    Saml2ResponseValidator.Validate(Saml2Xml.Load(File.ReadAllText(Path.Combine(target, "attacks", attack.Name + ".xml"))), parameters))!;
+                Assert.That(attack.Reasons, Does.Contain(refusal.Reason), attack.Name);
+            }
+        }
+        finally
+        {
+            if (!write)
+            {
+                Directory.Delete(target, recursive: true);
+            }
+        }
     }
 
     private static string SourceFolder([CallerFilePath] string source = "") => Path.GetDirectoryName(source)!;

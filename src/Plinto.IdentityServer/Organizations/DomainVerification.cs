@@ -69,6 +69,22 @@ internal static class DomainVerification
         }
     }
 
+    /// <summary>
+    /// True when two addresses are the same mailbox for the purpose of linking: the same domain in IDNA ASCII form
+    /// (so a look-alike such as <c>gmaıl.com</c>, whose upper case collides with <c>GMAIL.COM</c>, never matches),
+    /// and the same local part ignoring ASCII case only.
+    /// </summary>
+    public static bool SameAddress(string? left, string? right)
+    {
+        if (left is null || right is null || OfEmail(left) is not { } leftDomain || OfEmail(right) is not { } rightDomain || leftDomain != rightDomain)
+        {
+            return false;
+        }
+
+        var (a, b) = (left[..left.LastIndexOf('@')], right[..right.LastIndexOf('@')]);
+        return a.Length == b.Length && a.Zip(b).All(p => p.First == p.Second || (char.IsAscii(p.First) && char.IsAscii(p.Second) && char.ToLowerInvariant(p.First) == char.ToLowerInvariant(p.Second)));
+    }
+
     /// <summary>The domain part of an e-mail address, normalized; null when there is none.</summary>
     public static string? OfEmail(string? email) =>
         email is not null && email.LastIndexOf('@') is var at and > 0 ? Normalize(email[(at + 1)..]) : null;

@@ -452,9 +452,9 @@ internal sealed partial class OrganizationAdministration(
         }
 
         permissions = [.. (permissions ?? []).Distinct(StringComparer.Ordinal)];
-        if (permissions.Contains(OrganizationRoles.Permissions.Delete))
+        if (permissions.FirstOrDefault(p => p is OrganizationRoles.Permissions.Delete or OrganizationRoles.Permissions.ManageSso) is { } ownerOnly)
         {
-            return new OrganizationFailure(OrganizationError.Invalid, $"'{OrganizationRoles.Permissions.Delete}' belongs to the owner role only.");
+            return new OrganizationFailure(OrganizationError.Invalid, $"'{ownerOnly}' belongs to the owner role only.");
         }
 
         var custom = await db.Set<OrganizationPermission>().Where(p => p.OrganizationId == organizationId).Select(p => p.Name).ToListAsync(cancellationToken);

@@ -32,8 +32,9 @@ internal static class OrganizationRoles
     [
         new() { OrganizationId = organizationId, Name = Owner, BuiltIn = true, Description = "Full control, including deleting the organization",
             Permissions = string.Join(' ', Permissions.All) },
+        // Not org:sso:manage: whoever controls the IdP can sign in as any linked member, owners included.
         new() { OrganizationId = organizationId, Name = Admin, BuiltIn = true, Description = "Manages members, invitations, roles, domains and policies",
-            Permissions = string.Join(' ', Permissions.All.Where(p => p != Permissions.Delete)) },
+            Permissions = string.Join(' ', Permissions.All.Where(p => p is not (Permissions.Delete or Permissions.ManageSso))) },
         new() { OrganizationId = organizationId, Name = Member, BuiltIn = true, Description = "Belongs to the organization",
             Permissions = Permissions.Read },
     ];

@@ -93,6 +93,12 @@ internal sealed partial class ScimUsers(
         var organization = await db.Set<Organization>().SingleAsync(o => o.Id == organizationId, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var account = await users.FindByEmailAsync(email);
+        if (account is not null && !DomainVerification.SameAddress(account.Email, email))
+        {
+            // Identity's normalization (upper case) makes look-alike domains collide: never link across them.
+            throw new ScimException(409, ScimErrorType.Uniqueness, $"userName or e-mail '{email}' is already in use.");
+        }
+
         var created = account is null;
         if (account is null)
         {

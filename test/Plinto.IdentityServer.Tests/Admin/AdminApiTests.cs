@@ -114,6 +114,11 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
             new { email = UniqueUser.Email(), role = "owner" }, HttpStatusCode.Forbidden);
         await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/superuser", asAdmin,
             new { permissions = new[] { "org:delete" } }, HttpStatusCode.BadRequest);
+        // Whoever controls the IdP can sign in as linked members: SAML connections are the owners' alone.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/saml-connections", asAdmin,
+            new { metadataXml = new TestSamlIdp().Metadata() }, HttpStatusCode.Forbidden);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Put, $"/api/organizations/{org}/roles/sso-admins", platform,
+            new { permissions = new[] { "org:sso:manage" } }, HttpStatusCode.BadRequest);
         await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/members", asAdmin,
             new { userId = (await UserAsync()).User.Id }, HttpStatusCode.Forbidden);
         await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{org}", asAdmin, expected: HttpStatusCode.Forbidden);

@@ -222,24 +222,90 @@ internal sealed class SamlFederationTests(DatabaseProvider provider) : DatabaseF
             "the client's own authorization request is answered by the SAML session");
         var replayed = await PostToAcsAsync(NewBrowser(), acs, response, relayState: null);
         Assert.That(browser.RedirectTarget(replayed).PathAndQuery, Is.EqualTo(Refused), "the replay cache knows the assertion");
+
+        // Login CSRF: an unsolicited response for someone else never replaces the session a browser has.
+        var (_, signedIn) = await SignedInUserAsync();
+        var forced = await PostToAcsAsync(signedIn, acs, idp.Response(null, acs, sp, "00u1mallory",
+            new Dictionary<string, string[]> { ["email"] = [$"mallory-{Guid.NewGuid():N}@{setup.Domain}"] }), relayState: null);
+        Assert.That(signedIn.RedirectTarget(forced).PathAndQuery, Is.EqualTo(Refused));
     }
 
     [Test]
     public async Task A_client_hint_or_a_login_hint_on_the_domain_goes_straight_to_the_IdP()
     {
         var setup = await OrganizationWithConnectionAsync();
-        foreach (var extra in new Dictionary<string, string?>[]
+        foreach (var (scope, extra) in new (string, Dictionary<string, string?>)[]
         {
-            new() { ["plinto_connection"] = setup.ConnectionId },
-            new() { ["login_hint"] = $"someone@{setup.Domain}" },
+            ($"openid organization:{setup.Slug}", new() { ["plinto_connection"] = setup.ConnectionId }),
+            ("openid", new() { ["login_hint"] = $"someone@{setup.Domain}" }),
         })
         {
             var browser = NewBrowser();
             var response = await browser.FollowAsync(await browser.GetAsync(OidcClient.AuthorizeUrl(
-                PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialRedirect, "openid", OidcClient.NewPkce(), extra)));
+                PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialRedirect, scope, OidcClient.NewPkce(), extra)));
             Assert.That(Browser.IsRedirect(response), Is.True, "no sign-in page in between");
             Assert.That(browser.RedirectTarget(response).GetLeftPart(UriPartial.Path), Is.EqualTo(TestSamlIdp.SsoUrl));
         }
+
+        // A connection hint for another organization than the one asked for is ignored: the sign-in page shows.
+        var other = await OrganizationWithConnectionAsync();
+        var probe = NewBrowser();
+        await probe.FollowAsync(await probe.GetAsync(OidcClient.AuthorizeUrl(PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialRedirect,
+            $"openid organization:{setup.Slug}", OidcClient.NewPkce(), new Dictionary<string, string?> { ["plinto_connection"] = other.ConnectionId })));
+        Assert.That(probe.LastUrl!.AbsolutePath, Is.EqualTo("/account/signin"));
+    }
+
+    [Test]
+    public async Task Look_alike_domains_and_accounts_of_other_organizations_are_never_linked()
+    {
+        // A victim at di….example.test; the attacker verifies dı….example.test (dotless i: its upper case is I, so
+        // Identity's normalized e-mail collides, while DNS and IDNA see another domain, xn--….).
+        var id = Guid.NewGuid().ToString("N");
+        var stem = $"di{id}";
+        var lookalikeStem = $"d\u0131{id}";
+        var victimEmail = $"victim@{stem}.example.test";
+        var victim = await Factory.CreateUserAsync(victimEmail, UniqueUser.Password);
+        var slug = AdminApiClient.NewSlug("lookalike");
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, slug, ownerUserId: null);
+        var added = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/domains", platform, new { name = $"{lookalikeStem}.example.test" });
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/domains/{added.GetProperty("id").GetString()}/mark-verified", platform);
+        var connection = (await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/saml-connections", platform,
+            new { metadataXml = idp.Metadata() })).GetProperty("id").GetString();
+
+        var browser = NewBrowser();
+        var start = await browser.GetAsync($"/saml2/{connection}/signin?returnUrl=/");
+        var (requestId, acs, sp, relayState) = TestSamlIdp.ReadRequest(browser.RedirectTarget(start));
+        var lookalike = idp.Response(requestId, acs, sp, "00u1victim", new Dictionary<string, string[]> { ["email"] = [$"victim@{lookalikeStem}.example.test"] });
+        // Whether the runtime folds "ſ" to "S" or not, the victim's account is never the one signed in to: either a
+        // separate account for the look-alike address, or a refusal.
+        await PostToAcsAsync(browser, acs, lookalike, relayState);
+
+        // A member of another organization, on this organization's verified domain: not linked either.
+        var setup = await OrganizationWithConnectionAsync();
+        var elsewhere = $"member-{Guid.NewGuid():N}@{setup.Domain}";
+        var member = await Factory.CreateUserAsync(elsewhere, UniqueUser.Password);
+        await AdminApiClient.AddMemberAsync(api, platform, org, member.Id, "member");
+        var (redirect, _) = await StartAsync(NewBrowser(), elsewhere, "openid");
+        var second = NewBrowser();
+        var begin = await second.GetAsync($"/saml2/{setup.ConnectionId}/signin?returnUrl=/");
+        (requestId, acs, sp, relayState) = TestSamlIdp.ReadRequest(second.RedirectTarget(begin));
+        var forMember = idp.Response(requestId, acs, sp, "00u1member", new Dictionary<string, string[]> { ["email"] = [elsewhere] });
+        Assert.That(second.RedirectTarget(await PostToAcsAsync(second, acs, forMember, relayState)).PathAndQuery, Is.EqualTo(Refused));
+        Assert.That(redirect, Is.Not.Null);
+
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+        Assert.That(db.Set<Plinto.IdentityServer.Federation.Saml.SamlIdentity>().Any(i => i.UserId == victim.Id || i.UserId == member.Id), Is.False);
+    }
+
+    [Test]
+    public async Task Metadata_is_never_fetched_from_private_addresses()
+    {
+        var setup = await OrganizationWithConnectionAsync();
+        await using var server = new MetadataServer { Document = idp.Metadata() };
+        var refused = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{setup.OrganizationId}/saml-connections", platform,
+            new { metadataUrl = server.Url }, HttpStatusCode.BadRequest);
+        Assert.That(refused.GetProperty("detail").GetString(), Is.EqualTo("The metadata URL could not be fetched."));
     }
 
     [Test]

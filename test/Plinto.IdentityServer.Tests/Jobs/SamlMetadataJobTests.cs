@@ -9,6 +9,9 @@ namespace Plinto.IdentityServer.Tests.Jobs;
 /// <summary>The SAML upkeep job forgets expired replay-cache entries and keeps the live ones.</summary>
 internal sealed class SamlMetadataJobTests(DatabaseProvider provider) : DatabaseFixture(provider)
 {
+    // The metadata server of these tests runs on loopback, which Plinto refuses to fetch from unless allowed.
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Plinto:Saml:AllowPrivateMetadataUrls"] = "true" };
+
     [Test]
     public async Task A_connection_with_a_metadata_URL_takes_the_IdPs_new_certificate()
     {

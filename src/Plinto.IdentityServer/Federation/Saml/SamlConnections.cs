@@ -212,6 +212,11 @@ internal sealed class SamlConnections(
         return "refreshed";
     }
 
+    /// <summary>True when the enabled connection belongs to the organization with this slug.</summary>
+    public async Task<bool> BelongsToAsync(string connectionId, string slug, CancellationToken cancellationToken) =>
+        await db.Set<SamlConnection>().AnyAsync(c => c.Id == connectionId && c.Enabled
+            && db.Set<Organization>().Any(o => o.Id == c.OrganizationId && o.Slug == slug), cancellationToken);
+
     public static string ServiceProviderEntityId(string origin, string connectionId) => $"{origin}/saml2/{connectionId}";
 
     public static string AssertionConsumerServiceUrl(string origin, string connectionId) => $"{origin}/saml2/{connectionId}/acs";
@@ -236,12 +241,12 @@ internal sealed class SamlConnections(
                 using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 if (!response.IsSuccessStatusCode || response.Content.Headers.ContentLength > MaxMetadataBytes)
                 {
-                    return new OrganizationFailure(OrganizationError.Invalid, $"The metadata URL answered {(int)response.StatusCode} or is larger than 2 MiB.");
+                    return new OrganizationFailure(OrganizationError.Invalid, "The metadata URL could not be fetched.");
                 }
 
                 xml = await response.Content.ReadAsStringAsync(cancellationToken);
             }
-            catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
+            catch (Exception error) when (error is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException)
             {
                 return new OrganizationFailure(OrganizationError.Invalid, "The metadata URL could not be fetched.");
             }

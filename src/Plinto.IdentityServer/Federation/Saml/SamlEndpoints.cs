@@ -43,8 +43,10 @@ internal static class SamlEndpoints
         return endpoints;
     }
 
-    private static string LocalOrRoot(string? returnUrl) =>
-        returnUrl is { Length: > 0 } url && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal)
+    /// <summary>A path on this site, or "/": no scheme, no "//" or "/\\" (protocol-relative), no control characters (a tab is dropped by browsers).</summary>
+    internal static string LocalOrRoot(string? returnUrl) =>
+        returnUrl is { Length: > 0 } url && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'))
+            && !url.Any(char.IsControl)
             ? url
             : "/";
 }

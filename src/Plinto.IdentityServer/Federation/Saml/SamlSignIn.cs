@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -112,19 +113,39 @@ internal sealed partial class SamlSignIn(
             return null;
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // SAML profiles §4.1.4.5: an assertion is used once. The primary key makes two nodes agree on "first".
-        db.Add(new SamlReplay { ConnectionId = connection.Id, AssertionId = assertion.Id, ExpiresAt = assertion.NotOnOrAfter.ToUnixTimeMilliseconds() });
+        // SAML profiles §4.1.4.5: an assertion is used once. The primary key makes two nodes agree on "first"; the
+        // entry is committed on its own (a failed provisioning must not free the assertion) and kept as long as the
+        // validator could still accept it (its end plus the allowed skew).
+        db.Add(new SamlReplay
+        {
+            ConnectionId = connection.Id,
+            AssertionId = assertion.Id,
+            ExpiresAt = (assertion.NotOnOrAfter + TimeSpan.FromSeconds(connection.ClockSkewSeconds)).ToUnixTimeMilliseconds(),
+        });
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (DbUpdateException)
         {
+            db.ChangeTracker.Clear();
             LogRefused(logger, connectionId, Saml2Failure.Replay.ToString());
             return null;
         }
 
+        // Unsolicited responses cannot be bound to this browser: never let one replace another person's session
+        // (login CSRF; the reason IdP-initiated sign-in is off by default).
+        if (state is null && (await context.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Principal?.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value is { } current)
+        {
+            var asserted = await db.Set<SamlIdentity>().Where(i => i.ConnectionId == connection.Id && i.NameId == assertion.NameId).Select(i => i.UserId).SingleOrDefaultAsync(cancellationToken);
+            if (asserted != current)
+            {
+                LogRefused(logger, connectionId, "UnsolicitedForAnotherSession");
+                return null;
+            }
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var user = await ProvisionAsync(connection, assertion, cancellationToken);
         if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
         {
@@ -163,8 +184,11 @@ internal sealed partial class SamlSignIn(
     }
 
     /// <summary>
-    /// The account for (connection, NameID): known, or linked to an existing account by e-mail only when the address
-    /// is on a domain the connection's organization verified, or created. Attributes and mapped roles are refreshed.
+    /// The account for (connection, NameID). Every account a connection signs in to must have its address on a domain
+    /// the connection's organization verifies now (an IdP speaks only for its own domains): known links are re-checked,
+    /// new accounts are created only there, and an existing account is linked only when it is the very same address
+    /// (IDNA-exact domain: no look-alikes) and belongs to no other organization (another tenant's admin must never gain
+    /// a way into it). Attributes and mapped roles are refreshed.
     /// </summary>
     private async Task<PlintoUser?> ProvisionAsync(SamlConnection connection, Saml2Assertion assertion, CancellationToken cancellationToken)
     {
@@ -175,29 +199,33 @@ internal sealed partial class SamlSignIn(
         if (identity is not null)
         {
             user = await users.FindByIdAsync(identity.UserId);
+            if (user is not null && !await IsVerifiedAsync(connection, user.Email, cancellationToken))
+            {
+                LogProvisioning(logger, connection.Id, "the linked account's address is no longer on a domain the organization verified");
+                return null;
+            }
+
             identity.LastSignInAt = Now;
         }
         else
         {
-            if (email is null)
+            if (email is null || !await IsVerifiedAsync(connection, email, cancellationToken))
             {
-                LogProvisioning(logger, connection.Id, "no e-mail address in the assertion");
+                LogProvisioning(logger, connection.Id, "no address on a domain the organization verified");
                 return null;
             }
 
-            var verified = DomainVerification.OfEmail(email) is { } domain
-                && await db.Set<OrganizationDomain>().AnyAsync(d => d.OrganizationId == connection.OrganizationId && d.Name == domain && d.VerifiedAt != null, cancellationToken);
             user = await users.FindByEmailAsync(email);
-            if (user is not null && !verified)
+            if (user is not null && (!DomainVerification.SameAddress(user.Email, email)
+                || await db.Set<OrganizationMember>().AnyAsync(m => m.UserId == user.Id && m.OrganizationId != connection.OrganizationId, cancellationToken)))
             {
-                // Linking by address is only safe when the organization controls the domain (checklist: SAML linking).
-                LogProvisioning(logger, connection.Id, "an account has this address and its domain is not verified by the organization");
+                LogProvisioning(logger, connection.Id, "an existing account with this address cannot be linked (another address form, or a member of other organizations)");
                 return null;
             }
 
             if (user is null)
             {
-                user = new PlintoUser { UserName = email, Email = email, EmailConfirmed = verified, CreatedAt = time.GetUtcNow() };
+                user = new PlintoUser { UserName = email, Email = email, EmailConfirmed = true, CreatedAt = time.GetUtcNow() };
                 if (!(await users.CreateAsync(user)).Succeeded)
                 {
                     LogProvisioning(logger, connection.Id, "the account could not be created");
@@ -288,6 +316,10 @@ internal sealed partial class SamlSignIn(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "IdP-initiated sign-in through connection {ConnectionId}: its client has no InitiateLoginUri; the person lands on Plinto's home page.")]
     private static partial void LogNoInitiateLogin(ILogger logger, string connectionId);
+
+    private async Task<bool> IsVerifiedAsync(SamlConnection connection, string? email, CancellationToken cancellationToken) =>
+        DomainVerification.OfEmail(email) is { } domain
+        && await db.Set<OrganizationDomain>().AnyAsync(d => d.OrganizationId == connection.OrganizationId && d.Name == domain && d.VerifiedAt != null, cancellationToken);
 
     private static string? First(Saml2Assertion assertion, string attribute) =>
         assertion.Attributes.TryGetValue(attribute, out var values) ? values.FirstOrDefault(v => v.Length > 0) : null;

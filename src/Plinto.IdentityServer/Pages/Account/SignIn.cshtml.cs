@@ -51,7 +51,11 @@ internal sealed class SignInModel(
     {
         // A client may name the organization's connection (plinto_connection) or hint an address on an SSO domain:
         // straight to the IdP, no password form.
-        if (AccountLinks.ReadAuthorizationParameter(ReturnUrl, "plinto_connection") is { Length: > 0 and <= 64 } connection)
+        // The hint counts only for the organization the request asks for (organization:{slug}): a link naming some
+        // other tenant's connection must not send people to that tenant's login page.
+        if (AccountLinks.ReadAuthorizationParameter(ReturnUrl, "plinto_connection") is { Length: > 0 and <= 64 } connection
+            && RequestedOrganization() is { } slug
+            && await samlConnections.BelongsToAsync(connection, slug, HttpContext.RequestAborted))
         {
             return SingleSignOn(connection);
         }
@@ -72,6 +76,14 @@ internal sealed class SignInModel(
         await DescribeClientAsync();
         return Page();
     }
+
+    /// <summary>The organization the authorization request asks for (its organization:{slug} scope), if any.</summary>
+    private string? RequestedOrganization() =>
+        (AccountLinks.ReadAuthorizationParameter(ReturnUrl, OpenIddictConstants.Parameters.Scope) ?? string.Empty)
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Where(s => s.StartsWith(Plinto.IdentityServer.Organizations.OrganizationScopes.SpecificPrefix, StringComparison.Ordinal))
+            .Select(s => s[Plinto.IdentityServer.Organizations.OrganizationScopes.SpecificPrefix.Length..])
+            .FirstOrDefault(Plinto.IdentityServer.Organizations.OrganizationSlug.IsValid);
 
     private RedirectResult SingleSignOn(string connectionId) =>
         Redirect($"/saml2/{Uri.EscapeDataString(connectionId)}/signin?returnUrl={Uri.EscapeDataString(Url.SafeReturnUrl(ReturnUrl))}");
@@ -156,8 +168,7 @@ internal sealed class SignInModel(
     private async Task DescribeClientAsync()
     {
         // Signing in for a given organization (organization:{slug}): its name, logo and colours on the page.
-        if (AccountLinks.ReadAuthorizationParameter(ReturnUrl, Plinto.IdentityServer.Organizations.OrganizationScopes.RequestParameter) is { } slug
-            && Plinto.IdentityServer.Organizations.OrganizationSlug.IsValid(slug))
+        if (RequestedOrganization() is { } slug)
         {
             ViewData["OrganizationTheme"] = await organizations.FindThemeAsync(slug, HttpContext.RequestAborted);
         }
