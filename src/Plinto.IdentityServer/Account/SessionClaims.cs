@@ -19,6 +19,12 @@ internal static class SessionClaims
     /// <summary>RFC 8176 authentication method references.</summary>
     public const string Methods = "amr";
 
+    /// <summary>
+    /// For a session started at an organization's SAML IdP ("ext"): that organization. Its policy "SAML only" is met
+    /// by its own IdP, never by another organization's.
+    /// </summary>
+    public const string ExternalOrganization = "plinto_ext_org";
+
     public static Claim[] For(DateTimeOffset authenticatedAt, params string[] methods) =>
     [
         new(AuthenticationTime, authenticatedAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
@@ -42,7 +48,7 @@ internal static class SessionClaims
     {
         if (context.NewPrincipal?.Identity is ClaimsIdentity identity)
         {
-            foreach (var claim in context.CurrentPrincipal?.Claims.Where(c => c.Type is AuthenticationTime or Methods or Sessions.UserSessions.SessionIdClaim) ?? [])
+            foreach (var claim in context.CurrentPrincipal?.Claims.Where(c => c.Type is AuthenticationTime or Methods or ExternalOrganization or Sessions.UserSessions.SessionIdClaim) ?? [])
             {
                 identity.AddClaim(new Claim(claim.Type, claim.Value, claim.ValueType));
             }

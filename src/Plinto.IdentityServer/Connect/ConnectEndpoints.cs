@@ -123,14 +123,15 @@ internal static class ConnectEndpoints
                 return Reject(Errors.InvalidGrant, "The account is no longer a member of the organization this grant was for.");
             }
 
-            if (OrganizationPolicy.Evaluate(organization.Organization, methods, authenticatedAt, time.GetUtcNow()) is not PolicyOutcome.Satisfied)
+            if (OrganizationPolicy.Evaluate(organization.Organization, methods, authenticatedAt, time.GetUtcNow(),
+                    granted.GetClaim(SessionClaims.ExternalOrganization)) is not PolicyOutcome.Satisfied)
             {
                 return Reject(Errors.InvalidGrant, "The organization's sign-in policy requires signing in again.");
             }
         }
 
         var refreshed = await principals.CreateForUserAsync(
-            user, granted.GetScopes(), authenticatedAt, methods, sessionId, organization, cancellationToken);
+            user, granted.GetScopes(), authenticatedAt, methods, sessionId, organization, cancellationToken, granted.GetClaim(SessionClaims.ExternalOrganization));
         refreshed.SetAuthorizationId(granted.GetAuthorizationId());
         return Results.SignIn(refreshed, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }

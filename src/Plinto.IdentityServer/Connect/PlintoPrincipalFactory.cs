@@ -35,10 +35,12 @@ internal sealed class PlintoPrincipalFactory(IServiceProvider services, IOpenIdd
     /// <summary>Principal for a user, carrying forward when and how they authenticated.</summary>
     public async Task<ClaimsPrincipal> CreateForUserAsync(
         PlintoUser user, ImmutableArray<string> scopes, DateTimeOffset authenticatedAt, IReadOnlyCollection<string> methods,
-        string? sessionId, OrganizationContext? organization, CancellationToken cancellationToken)
+        string? sessionId, OrganizationContext? organization, CancellationToken cancellationToken, string? externalOrganizationId = null)
     {
         var identity = new ClaimsIdentity(AuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, await Users.GetUserIdAsync(user));
+        // No destination: kept inside codes and refresh tokens, for the organization policy at refresh.
+        identity.SetClaim(SessionClaims.ExternalOrganization, externalOrganizationId);
         if (organization is not null)
         {
             // The organization the person chose (or was sent to); roles and permissions as they are now.

@@ -23,9 +23,18 @@ internal enum PolicyOutcome
 /// </summary>
 internal static class OrganizationPolicy
 {
-    public static PolicyOutcome Evaluate(Organization organization, IReadOnlyCollection<string> methods, DateTimeOffset authenticatedAt, DateTimeOffset now)
+    /// <param name="externalOrganizationId">The organization whose IdP authenticated an "ext" session.</param>
+    public static PolicyOutcome Evaluate(
+        Organization organization, IReadOnlyCollection<string> methods, DateTimeOffset authenticatedAt, DateTimeOffset now, string? externalOrganizationId = null)
     {
-        if ((SignInMethodNames.FromAuthenticationMethods(methods) & organization.AllowedMethods) == SignInMethods.None)
+        var method = SignInMethodNames.FromAuthenticationMethods(methods);
+        if (method == SignInMethods.Saml && externalOrganizationId != organization.Id)
+        {
+            // Single sign-on at another organization's IdP is not this organization's SAML.
+            method = SignInMethods.None;
+        }
+
+        if ((method & organization.AllowedMethods) == SignInMethods.None)
         {
             return PolicyOutcome.MethodNotAllowed;
         }

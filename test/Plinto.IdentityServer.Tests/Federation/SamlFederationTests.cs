@@ -77,6 +77,8 @@ internal sealed class SamlFederationTests(DatabaseProvider provider) : DatabaseF
     public async Task A_person_signs_in_through_the_organizations_IdP_and_the_client_gets_ext_and_the_org_claims()
     {
         var setup = await OrganizationWithConnectionAsync();
+        // The organization accepts only its own SAML IdP: the "ext" session below must count as that.
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Patch, $"/api/organizations/{setup.OrganizationId}", platform, new { allowedMethods = new[] { "saml" } });
         var email = $"ada-{Guid.NewGuid():N}@{setup.Domain}";
         var browser = NewBrowser();
         var (redirect, pkce) = await StartAsync(browser, email, $"openid organization:{setup.Slug}");

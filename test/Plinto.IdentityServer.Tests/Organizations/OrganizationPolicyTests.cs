@@ -19,7 +19,19 @@ internal sealed class OrganizationPolicyTests
     [TestCase(new[] { "pwd" }, SignInMethods.Saml, ExpectedResult = PolicyOutcome.MethodNotAllowed)]
     [TestCase(new string[0], SignInMethods.All, ExpectedResult = PolicyOutcome.MethodNotAllowed)]
     public PolicyOutcome Allowed_methods_look_at_the_first_factor(string[] amr, SignInMethods allowed) =>
-        OrganizationPolicy.Evaluate(new Organization { AllowedMethods = allowed }, amr, Now, Now);
+        OrganizationPolicy.Evaluate(new Organization { Id = "org-1", AllowedMethods = allowed }, amr, Now, Now, externalOrganizationId: "org-1");
+
+    [Test]
+    public void Single_sign_on_at_another_organizations_IdP_is_not_this_organizations_SAML()
+    {
+        var samlOnly = new Organization { Id = "org-b", AllowedMethods = SignInMethods.Saml };
+        Assert.Multiple(() =>
+        {
+            Assert.That(OrganizationPolicy.Evaluate(samlOnly, ["ext"], Now, Now, externalOrganizationId: "org-a"), Is.EqualTo(PolicyOutcome.MethodNotAllowed));
+            Assert.That(OrganizationPolicy.Evaluate(samlOnly, ["ext"], Now, Now, externalOrganizationId: null), Is.EqualTo(PolicyOutcome.MethodNotAllowed));
+            Assert.That(OrganizationPolicy.Evaluate(samlOnly, ["ext"], Now, Now, externalOrganizationId: "org-b"), Is.EqualTo(PolicyOutcome.Satisfied));
+        });
+    }
 
     [Test]
     public void Session_lifetime_and_second_factor_apply_in_that_order()

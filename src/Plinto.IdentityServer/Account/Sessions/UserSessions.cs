@@ -37,7 +37,9 @@ internal sealed class UserSessions(
 
     /// <summary>Starts a new session: a new record and a new cookie. <paramref name="replacing"/> (a step-up) ends the old one.</summary>
     /// <param name="authenticatedAt">When the person last proved who they are; default now (a real sign-in).</param>
-    public async Task SignInAsync(PlintoUser user, IReadOnlyList<string> methods, bool remember, string? replacing = null, DateTimeOffset? authenticatedAt = null)
+    /// <param name="externalOrganizationId">The organization whose SAML IdP authenticated the person ("ext"), if any.</param>
+    public async Task SignInAsync(PlintoUser user, IReadOnlyList<string> methods, bool remember, string? replacing = null, DateTimeOffset? authenticatedAt = null,
+        string? externalOrganizationId = null)
     {
         var context = http.HttpContext ?? throw new InvalidOperationException("No HTTP request.");
         var session = new UserSession
@@ -58,6 +60,11 @@ internal sealed class UserSessions(
 
         await db.SaveChangesAsync();
         var claims = SessionClaims.For(authenticatedAt ?? time.GetUtcNow(), [.. methods]).Append(new Claim(SessionIdClaim, session.Id));
+        if (externalOrganizationId is not null)
+        {
+            claims = claims.Append(new Claim(SessionClaims.ExternalOrganization, externalOrganizationId));
+        }
+
         await signInManager.SignInWithClaimsAsync(user, remember, claims);
     }
 
@@ -89,7 +96,7 @@ internal sealed class UserSessions(
     private async Task RenewCookieAsync(PlintoUser user, ClaimsPrincipal current, bool remember)
     {
         var carried = current.Claims
-            .Where(c => c.Type is SessionClaims.AuthenticationTime or SessionClaims.Methods or SessionIdClaim)
+            .Where(c => c.Type is SessionClaims.AuthenticationTime or SessionClaims.Methods or SessionClaims.ExternalOrganization or SessionIdClaim)
             .Select(c => new Claim(c.Type, c.Value, c.ValueType))
             .ToList();
         await signInManager.SignInWithClaimsAsync(user, remember, carried);

@@ -158,7 +158,7 @@ internal sealed partial class SamlSignIn(
         await transaction.CommitAsync(cancellationToken);
 
         // A new session (new id) with "ext": the person proved who they are at the organization's IdP.
-        await sessions.SignInAsync(user, ["ext"], remember: false);
+        await sessions.SignInAsync(user, ["ext"], remember: false, externalOrganizationId: connection.OrganizationId);
         return state?.ReturnUrl ?? await InitiateLoginAsync(context, connection, user, cancellationToken);
     }
 

@@ -97,7 +97,8 @@ internal sealed class AuthorizeModel(
             }
 
             organization = chosen!;
-            switch (OrganizationPolicy.Evaluate(organization.Organization, sessionMethods, authenticatedAt.Value, time.GetUtcNow()))
+            switch (OrganizationPolicy.Evaluate(organization.Organization, sessionMethods, authenticatedAt.Value, time.GetUtcNow(),
+                session.Principal!.FindFirst(SessionClaims.ExternalOrganization)?.Value))
             {
                 case PolicyOutcome.SessionTooOld when request.HasPromptValue(PromptValues.None):
                 case PolicyOutcome.MethodNotAllowed when request.HasPromptValue(PromptValues.None):
@@ -260,7 +261,7 @@ internal sealed class AuthorizeModel(
         var principal = await principals.CreateForUserAsync(
             user, request.GetScopes(), SessionClaims.ReadAuthenticationTime(session.Principal!)!.Value,
             ConnectEndpoints.ReadAuthenticationMethods(session.Principal!), UserSessions.CurrentId(session.Principal!),
-            organization, cancellationToken);
+            organization, cancellationToken, session.Principal!.FindFirst(SessionClaims.ExternalOrganization)?.Value);
 
         // A permanent authorization remembers the consent; tokens hang off it so they can be revoked together.
         var subject = await users.GetUserIdAsync(user);
