@@ -143,4 +143,29 @@ internal sealed class OrganizationPagesTests(DatabaseProvider provider) : Databa
         await browser.FollowAsync(await browser.SubmitAsync(again, new Dictionary<string, string>(), "[data-testid=scim-token-row] form"));
         await scim.ExpectAsync(HttpMethod.Get, "/Users", null, HttpStatusCode.Unauthorized);
     }
+    [Test]
+    public async Task An_owner_adds_a_SAML_connection_on_the_page_and_sees_what_to_give_the_IdP()
+    {
+        var (_, browser) = await SignedInUserAsync();
+        var slug = AdminApiClient.NewSlug();
+        var (_, index) = await browser.OpenAsync("/account/organizations");
+        await browser.FollowAsync(await browser.SubmitAsync(index, new Dictionary<string, string> { ["Input.Name"] = "Federated", ["Input.Slug"] = slug }));
+
+        var (_, page) = await browser.OpenAsync($"/account/organizations/{slug}/sso");
+        var refused = await Browser.ReadPageAsync(await browser.SubmitAsync(page, new Dictionary<string, string> { ["metadataXml"] = "<not-metadata/>" }, "form[action*=Create]"));
+        Assert.That(refused.QuerySelector(".error-summary")?.TextContent, Does.Contain("metadata"));
+
+        await browser.FollowAsync(await browser.SubmitAsync(page, new Dictionary<string, string>
+        {
+            ["name"] = "Test IdP",
+            ["metadataXml"] = new TestSamlIdp().Metadata(),
+        }, "form[action*=Create]"));
+        var (_, listed) = await browser.OpenAsync($"/account/organizations/{slug}/sso");
+        var row = listed.QuerySelector("[data-testid=sso-connection]")?.TextContent;
+        Assert.That(row, Does.Contain("Test IdP").And.Contain("Enabled").And.Contain("/acs").And.Contain(TestSamlIdp.EntityId));
+
+        await browser.FollowAsync(await browser.SubmitAsync(listed, new Dictionary<string, string>(), "[data-testid=sso-connection] form[action*=Enable]"));
+        (_, listed) = await browser.OpenAsync($"/account/organizations/{slug}/sso");
+        Assert.That(listed.QuerySelector("[data-testid=sso-connection]")?.TextContent, Does.Contain("Disabled"));
+    }
 }
