@@ -43,14 +43,10 @@ internal sealed partial class OrganizationMemberships(PlintoDbContext db, TimePr
             return null;
         }
 
-        // Deactivated by the organization's provisioning (SCIM active=false): no tokens for it.
-        if (await db.Set<Scim.ScimUser>().AnyAsync(s => s.OrganizationId == organization.Id && s.UserId == userId && !s.Active, cancellationToken))
-        {
-            return null;
-        }
-
+        // No roles for someone deactivated by the organization's provisioning (SCIM active=false): no tokens for it.
         var roles = await db.Set<OrganizationMemberRole>().AsNoTracking()
-            .Where(r => r.OrganizationId == organization.Id && r.UserId == userId)
+            .Where(r => r.OrganizationId == organization.Id && r.UserId == userId
+                && !db.Set<Scim.ScimUser>().Any(s => s.OrganizationId == r.OrganizationId && s.UserId == r.UserId && !s.Active))
             .Join(db.Set<OrganizationRole>(), m => new { m.OrganizationId, Name = m.RoleName }, r => new { r.OrganizationId, r.Name },
                 (m, r) => new { r.Name, r.Permissions })
             .ToListAsync(cancellationToken);

@@ -427,21 +427,7 @@ internal sealed class ScimGroups(PlintoDbContext db, TimeProvider time)
         return await (track ? query : query.AsNoTracking()).SingleOrDefaultAsync(cancellationToken) ?? throw ScimUsers.NotFound();
     }
 
-    private async Task SaveAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            throw new ScimException(412, null, "The resource changed at the same time; read it again.");
-        }
-        catch (DbUpdateException)
-        {
-            throw new ScimException(409, ScimErrorType.Uniqueness, "A value that must be unique is already in use.");
-        }
-    }
+    private Task SaveAsync(CancellationToken cancellationToken) => ScimUsers.SaveAsync(db, cancellationToken);
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }

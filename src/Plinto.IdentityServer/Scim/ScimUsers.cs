@@ -571,7 +571,10 @@ internal sealed partial class ScimUsers(
         DomainVerification.OfEmail(email) is { } domain
         && await db.Set<OrganizationDomain>().AnyAsync(d => d.OrganizationId == organizationId && d.Name == domain && d.VerifiedAt != null, cancellationToken);
 
-    private async Task SaveAsync(CancellationToken cancellationToken)
+    private Task SaveAsync(CancellationToken cancellationToken) => SaveAsync(db, cancellationToken);
+
+    /// <summary>Saves; a lost race becomes 412, a unique index 409 (both as SCIM errors). Shared with <see cref="ScimGroups"/>.</summary>
+    internal static async Task SaveAsync(PlintoDbContext db, CancellationToken cancellationToken)
     {
         try
         {

@@ -37,6 +37,7 @@ internal sealed class OrganizationPagesTests(DatabaseProvider provider) : Databa
             ["Input.AllowPassword"] = "true",
             ["Input.AllowPasskey"] = "true",
             ["Input.AllowSaml"] = "false",
+            ["Input.AllowEmailCode"] = "false",
             ["Input.SessionLifetimeMinutes"] = "480",
         });
         Assert.That(Browser.IsRedirect(saved), Is.True, (await Browser.ReadPageAsync(saved)).QuerySelector(".error-summary")?.TextContent);

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -8,11 +7,8 @@ using Plinto.IdentityServer.Organizations;
 namespace Plinto.IdentityServer.Pages.Account.Organizations;
 
 /// <summary>Domains claimed by the organization and their DNS verification (<c>org:domains:manage</c>).</summary>
-[Authorize]
-internal sealed class DomainsModel(OrganizationAdministration organizations, UserManager<PlintoUser> users) : PageModel
+internal sealed class DomainsModel(OrganizationAdministration organizations, UserManager<PlintoUser> users) : OrganizationPageModel(organizations, users)
 {
-    public OrganizationView Organization { get; private set; } = null!;
-
     public IReadOnlyList<DomainView> Domains { get; private set; } = [];
 
     public bool IsPlatformAdmin { get; private set; }
@@ -26,7 +22,7 @@ internal sealed class DomainsModel(OrganizationAdministration organizations, Use
             return NotFound();
         }
 
-        var result = await organizations.AddDomainAsync(actor, Organization.Id, name, HttpContext.RequestAborted);
+        var result = await Organizations.AddDomainAsync(actor, Organization.Id, name, HttpContext.RequestAborted);
         return Done(slug, result.Succeeded ? $"{result.Value!.Name} added: publish the TXT record, then verify." : null, result.Message);
     }
 
@@ -37,7 +33,7 @@ internal sealed class DomainsModel(OrganizationAdministration organizations, Use
             return NotFound();
         }
 
-        var result = await organizations.VerifyDomainAsync(actor, Organization.Id, id, byAdministrator, HttpContext.RequestAborted);
+        var result = await Organizations.VerifyDomainAsync(actor, Organization.Id, id, byAdministrator, HttpContext.RequestAborted);
         return Done(slug, result.Succeeded ? $"{result.Value!.Name} is verified." : null, result.Message);
     }
 
@@ -48,39 +44,13 @@ internal sealed class DomainsModel(OrganizationAdministration organizations, Use
             return NotFound();
         }
 
-        var result = await organizations.DeleteDomainAsync(actor, Organization.Id, id, HttpContext.RequestAborted);
+        var result = await Organizations.DeleteDomainAsync(actor, Organization.Id, id, HttpContext.RequestAborted);
         return Done(slug, result.Succeeded ? "Domain removed." : null, result.Message);
     }
 
-    private IActionResult Done(string slug, string? status, string? error)
+    protected override async Task LoadSectionAsync(OrganizationActor actor, CancellationToken cancellationToken)
     {
-        if (error is not null)
-        {
-            ModelState.AddModelError(string.Empty, error);
-            return Page();
-        }
-
-        TempData["Status"] = status;
-        return RedirectToPage(new { slug });
-    }
-
-    private async Task<OrganizationActor?> LoadAsync(string slug)
-    {
-        var actor = await OrganizationPages.ActorAsync(users, User);
-        if (await OrganizationPages.FindAsync(organizations, actor, slug, HttpContext.RequestAborted) is not { } organization)
-        {
-            return null;
-        }
-
-        Organization = organization;
         IsPlatformAdmin = actor.IsPlatformAdmin;
-        var domains = await organizations.ListDomainsAsync(actor, organization.Id, HttpContext.RequestAborted);
-        if (!domains.Succeeded)
-        {
-            ModelState.AddModelError(string.Empty, domains.Message!);
-        }
-
-        Domains = domains.Value ?? [];
-        return actor;
+        Domains = ListOrError(await Organizations.ListDomainsAsync(actor, Organization.Id, cancellationToken));
     }
 }

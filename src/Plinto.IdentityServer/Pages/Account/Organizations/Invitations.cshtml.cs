@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,11 +9,9 @@ using Plinto.IdentityServer.Organizations;
 namespace Plinto.IdentityServer.Pages.Account.Organizations;
 
 /// <summary>Inviting people by e-mail, and revoking invitations (<c>org:invitations:manage</c>).</summary>
-[Authorize]
-internal sealed class InvitationsModel(OrganizationAdministration organizations, UserManager<PlintoUser> users, AccountEmailSender email) : PageModel
+internal sealed class InvitationsModel(OrganizationAdministration organizations, UserManager<PlintoUser> users, AccountEmailSender email)
+    : OrganizationPageModel(organizations, users)
 {
-    public OrganizationView Organization { get; private set; } = null!;
-
     public IReadOnlyList<InvitationView> Invitations { get; private set; } = [];
 
     public IReadOnlyList<RoleView> Roles { get; private set; } = [];
@@ -43,7 +40,7 @@ internal sealed class InvitationsModel(OrganizationAdministration organizations,
             return Page();
         }
 
-        var result = await InvitationMail.InviteAndSendAsync(HttpContext, organizations, email, actor, Organization.Id, Email, Role, HttpContext.RequestAborted);
+        var result = await InvitationMail.InviteAndSendAsync(HttpContext, Organizations, email, actor, Organization.Id, Email, Role, HttpContext.RequestAborted);
         if (!result.Succeeded)
         {
             ModelState.AddModelError(string.Empty, result.Message!);
@@ -62,7 +59,7 @@ internal sealed class InvitationsModel(OrganizationAdministration organizations,
         }
 
         ModelState.Clear();
-        var result = await organizations.RevokeInvitationAsync(actor, Organization.Id, id, HttpContext.RequestAborted);
+        var result = await Organizations.RevokeInvitationAsync(actor, Organization.Id, id, HttpContext.RequestAborted);
         if (!result.Succeeded)
         {
             ModelState.AddModelError(string.Empty, result.Message!);
@@ -73,23 +70,9 @@ internal sealed class InvitationsModel(OrganizationAdministration organizations,
         return RedirectToPage(new { slug });
     }
 
-    private async Task<OrganizationActor?> LoadAsync(string slug)
+    protected override async Task LoadSectionAsync(OrganizationActor actor, CancellationToken cancellationToken)
     {
-        var actor = await OrganizationPages.ActorAsync(users, User);
-        if (await OrganizationPages.FindAsync(organizations, actor, slug, HttpContext.RequestAborted) is not { } organization)
-        {
-            return null;
-        }
-
-        Organization = organization;
-        var invitations = await organizations.ListInvitationsAsync(actor, organization.Id, 0, OrganizationAdministration.MaxPageSize, HttpContext.RequestAborted);
-        if (!invitations.Succeeded)
-        {
-            ModelState.AddModelError(string.Empty, invitations.Message!);
-        }
-
-        Invitations = invitations.Value ?? [];
-        Roles = (await organizations.ListRolesAsync(actor, organization.Id, HttpContext.RequestAborted)).Value ?? [];
-        return actor;
+        Invitations = ListOrError(await Organizations.ListInvitationsAsync(actor, Organization.Id, 0, OrganizationAdministration.MaxPageSize, cancellationToken));
+        Roles = ListOrError(await Organizations.ListRolesAsync(actor, Organization.Id, cancellationToken));
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -8,11 +7,8 @@ using Plinto.IdentityServer.Organizations;
 namespace Plinto.IdentityServer.Pages.Account.Organizations;
 
 /// <summary>Members and their roles; changing roles, removing members, leaving.</summary>
-[Authorize]
-internal sealed class MembersModel(OrganizationAdministration organizations, UserManager<PlintoUser> users) : PageModel
+internal sealed class MembersModel(OrganizationAdministration organizations, UserManager<PlintoUser> users) : OrganizationPageModel(organizations, users)
 {
-    public OrganizationView Organization { get; private set; } = null!;
-
     public IReadOnlyList<MemberView> Members { get; private set; } = [];
 
     public IReadOnlyList<RoleView> Roles { get; private set; } = [];
@@ -34,7 +30,7 @@ internal sealed class MembersModel(OrganizationAdministration organizations, Use
             return NotFound();
         }
 
-        var result = await organizations.SetMemberRolesAsync(actor, Organization.Id, userId, roles, HttpContext.RequestAborted);
+        var result = await Organizations.SetMemberRolesAsync(actor, Organization.Id, userId, roles, HttpContext.RequestAborted);
         return Done(slug, result.Succeeded ? "Roles saved." : null, result.Message);
     }
 
@@ -45,7 +41,7 @@ internal sealed class MembersModel(OrganizationAdministration organizations, Use
             return NotFound();
         }
 
-        var result = await organizations.RemoveMemberAsync(actor, Organization.Id, userId, HttpContext.RequestAborted);
+        var result = await Organizations.RemoveMemberAsync(actor, Organization.Id, userId, HttpContext.RequestAborted);
         if (result.Succeeded && userId == actor.UserId)
         {
             TempData["Status"] = $"You left {Organization.Name}.";
@@ -55,31 +51,11 @@ internal sealed class MembersModel(OrganizationAdministration organizations, Use
         return Done(slug, result.Succeeded ? "Member removed; their tokens for this organization are revoked." : null, result.Message);
     }
 
-    private IActionResult Done(string slug, string? status, string? error)
+    protected override async Task LoadSectionAsync(OrganizationActor actor, CancellationToken cancellationToken)
     {
-        if (error is not null)
-        {
-            ModelState.AddModelError(string.Empty, error);
-            return Page();
-        }
-
-        TempData["Status"] = status;
-        return RedirectToPage(new { slug });
-    }
-
-    private async Task<OrganizationActor?> LoadAsync(string slug)
-    {
-        var actor = await OrganizationPages.ActorAsync(users, User);
-        if (await OrganizationPages.FindAsync(organizations, actor, slug, HttpContext.RequestAborted) is not { } organization)
-        {
-            return null;
-        }
-
-        Organization = organization;
         CurrentUserId = actor.UserId!;
         Offset = Math.Max(Offset, 0);
-        Members = (await organizations.ListMembersAsync(actor, organization.Id, Offset, PageSize, HttpContext.RequestAborted)).Value ?? [];
-        Roles = (await organizations.ListRolesAsync(actor, organization.Id, HttpContext.RequestAborted)).Value ?? [];
-        return actor;
+        Members = ListOrError(await Organizations.ListMembersAsync(actor, Organization.Id, Offset, PageSize, cancellationToken));
+        Roles = ListOrError(await Organizations.ListRolesAsync(actor, Organization.Id, cancellationToken));
     }
 }

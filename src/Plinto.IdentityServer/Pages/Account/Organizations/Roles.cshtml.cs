@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -8,11 +7,8 @@ using Plinto.IdentityServer.Organizations;
 namespace Plinto.IdentityServer.Pages.Account.Organizations;
 
 /// <summary>Built-in and custom roles, and the organization's own permissions (<c>org:roles:manage</c> to change them).</summary>
-[Authorize]
-internal sealed class RolesModel(OrganizationAdministration organizations, UserManager<PlintoUser> users) : PageModel
+internal sealed class RolesModel(OrganizationAdministration organizations, UserManager<PlintoUser> users) : OrganizationPageModel(organizations, users)
 {
-    public OrganizationView Organization { get; private set; } = null!;
-
     public IReadOnlyList<RoleView> Roles { get; private set; } = [];
 
     public IReadOnlyList<PermissionView> Permissions { get; private set; } = [];
@@ -26,7 +22,7 @@ internal sealed class RolesModel(OrganizationAdministration organizations, UserM
             return NotFound();
         }
 
-        var result = await organizations.SaveRoleAsync(actor, Organization.Id, name?.Trim() ?? string.Empty, description, permissions, HttpContext.RequestAborted);
+        var result = await Organizations.SaveRoleAsync(actor, Organization.Id, name?.Trim() ?? string.Empty, description, permissions, HttpContext.RequestAborted);
         return Done(slug, result.Succeeded ? $"Role {name} saved." : null, result.Message);
     }
 
@@ -37,7 +33,7 @@ internal sealed class RolesModel(OrganizationAdministration organizations, UserM
             return NotFound();
         }
 
-        var result = await organizations.DeleteRoleAsync(actor, Organization.Id, name, HttpContext.RequestAborted);
+        var result = await Organizations.DeleteRoleAsync(actor, Organization.Id, name, HttpContext.RequestAborted);
         return Done(slug, result.Succeeded ? $"Role {name} deleted." : null, result.Message);
     }
 
@@ -48,7 +44,7 @@ internal sealed class RolesModel(OrganizationAdministration organizations, UserM
             return NotFound();
         }
 
-        var result = await organizations.CreatePermissionAsync(actor, Organization.Id, name?.Trim(), description, HttpContext.RequestAborted);
+        var result = await Organizations.CreatePermissionAsync(actor, Organization.Id, name?.Trim(), description, HttpContext.RequestAborted);
         return Done(slug, result.Succeeded ? $"Permission {name} created." : null, result.Message);
     }
 
@@ -59,33 +55,13 @@ internal sealed class RolesModel(OrganizationAdministration organizations, UserM
             return NotFound();
         }
 
-        var result = await organizations.DeletePermissionAsync(actor, Organization.Id, name, HttpContext.RequestAborted);
+        var result = await Organizations.DeletePermissionAsync(actor, Organization.Id, name, HttpContext.RequestAborted);
         return Done(slug, result.Succeeded ? $"Permission {name} deleted." : null, result.Message);
     }
 
-    private IActionResult Done(string slug, string? status, string? error)
+    protected override async Task LoadSectionAsync(OrganizationActor actor, CancellationToken cancellationToken)
     {
-        if (error is not null)
-        {
-            ModelState.AddModelError(string.Empty, error);
-            return Page();
-        }
-
-        TempData["Status"] = status;
-        return RedirectToPage(new { slug });
-    }
-
-    private async Task<OrganizationActor?> LoadAsync(string slug)
-    {
-        var actor = await OrganizationPages.ActorAsync(users, User);
-        if (await OrganizationPages.FindAsync(organizations, actor, slug, HttpContext.RequestAborted) is not { } organization)
-        {
-            return null;
-        }
-
-        Organization = organization;
-        Roles = (await organizations.ListRolesAsync(actor, organization.Id, HttpContext.RequestAborted)).Value ?? [];
-        Permissions = (await organizations.ListPermissionsAsync(actor, organization.Id, HttpContext.RequestAborted)).Value ?? [];
-        return actor;
+        Roles = ListOrError(await Organizations.ListRolesAsync(actor, Organization.Id, cancellationToken));
+        Permissions = ListOrError(await Organizations.ListPermissionsAsync(actor, Organization.Id, cancellationToken));
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -9,11 +8,9 @@ using Plinto.IdentityServer.Scim;
 namespace Plinto.IdentityServer.Pages.Account.Organizations;
 
 /// <summary>SCIM provisioning: the base URL to give the identity provider, and its tokens (<c>org:scim:manage</c>).</summary>
-[Authorize]
-internal sealed class ScimModel(OrganizationAdministration organizations, ScimTokens tokens, UserManager<PlintoUser> users) : PageModel
+internal sealed class ScimModel(OrganizationAdministration organizations, ScimTokens tokens, UserManager<PlintoUser> users)
+    : OrganizationPageModel(organizations, users)
 {
-    public OrganizationView Organization { get; private set; } = null!;
-
     public IReadOnlyList<ScimTokenView> Tokens { get; private set; } = [];
 
     /// <summary>The secret of the token just created: shown on this response only, never stored.</summary>
@@ -61,22 +58,6 @@ internal sealed class ScimModel(OrganizationAdministration organizations, ScimTo
         return RedirectToPage(new { slug });
     }
 
-    private async Task<OrganizationActor?> LoadAsync(string slug)
-    {
-        var actor = await OrganizationPages.ActorAsync(users, User);
-        if (await OrganizationPages.FindAsync(organizations, actor, slug, HttpContext.RequestAborted) is not { } organization)
-        {
-            return null;
-        }
-
-        Organization = organization;
-        var listed = await tokens.ListAsync(actor, organization.Id, HttpContext.RequestAborted);
-        if (!listed.Succeeded)
-        {
-            ModelState.AddModelError(string.Empty, listed.Message!);
-        }
-
-        Tokens = listed.Value ?? [];
-        return actor;
-    }
+    protected override async Task LoadSectionAsync(OrganizationActor actor, CancellationToken cancellationToken) =>
+        Tokens = ListOrError(await tokens.ListAsync(actor, Organization.Id, cancellationToken));
 }

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -9,11 +8,8 @@ using Plinto.IdentityServer.Organizations;
 namespace Plinto.IdentityServer.Pages.Account.Organizations;
 
 /// <summary>Name, branding and sign-in policies of one organization (<c>org:update</c>).</summary>
-[Authorize]
-internal sealed class SettingsModel(OrganizationAdministration organizations, UserManager<PlintoUser> users) : PageModel
+internal sealed class SettingsModel(OrganizationAdministration organizations, UserManager<PlintoUser> users) : OrganizationPageModel(organizations, users)
 {
-    public OrganizationView Organization { get; private set; } = null!;
-
     public IReadOnlyList<RoleView> Roles { get; private set; } = [];
 
     [BindProperty]
@@ -41,6 +37,8 @@ internal sealed class SettingsModel(OrganizationAdministration organizations, Us
         public bool AllowPasskey { get; set; }
 
         public bool AllowSaml { get; set; }
+
+        public bool AllowEmailCode { get; set; }
 
         [Display(Name = "Require signing in again after (minutes; empty: no limit of its own)")]
         [Range(5, 129600, ErrorMessage = "Between 5 minutes and 90 days (129600).")]
@@ -73,6 +71,7 @@ internal sealed class SettingsModel(OrganizationAdministration organizations, Us
             AllowPassword = policies.AllowedMethods.Contains(SignInMethodNames.Password),
             AllowPasskey = policies.AllowedMethods.Contains(SignInMethodNames.Passkey),
             AllowSaml = policies.AllowedMethods.Contains(SignInMethodNames.Saml),
+            AllowEmailCode = policies.AllowedMethods.Contains(SignInMethodNames.EmailCode),
             SessionLifetimeMinutes = policies.SessionLifetimeMinutes,
             AutoJoinVerifiedDomains = policies.AutoJoinVerifiedDomains,
             DefaultRole = policies.DefaultRole,
@@ -98,8 +97,9 @@ internal sealed class SettingsModel(OrganizationAdministration organizations, Us
             .. Input.AllowPassword ? [SignInMethodNames.Password] : Array.Empty<string>(),
             .. Input.AllowPasskey ? [SignInMethodNames.Passkey] : Array.Empty<string>(),
             .. Input.AllowSaml ? [SignInMethodNames.Saml] : Array.Empty<string>(),
+            .. Input.AllowEmailCode ? [SignInMethodNames.EmailCode] : Array.Empty<string>(),
         ];
-        var result = await organizations.UpdateAsync(actor, Organization.Id, new OrganizationUpdate(
+        var result = await Organizations.UpdateAsync(actor, Organization.Id, new OrganizationUpdate(
             Name: Input.Name,
             LogoUrl: Input.LogoUrl ?? string.Empty,
             PrimaryColor: Input.PrimaryColor ?? string.Empty,
@@ -110,26 +110,9 @@ internal sealed class SettingsModel(OrganizationAdministration organizations, Us
             AutoJoinVerifiedDomains: Input.AutoJoinVerifiedDomains,
             DefaultRole: Input.DefaultRole,
             ScimDeleteDeactivates: Input.ScimDeleteDeactivates), HttpContext.RequestAborted);
-        if (!result.Succeeded)
-        {
-            ModelState.AddModelError(string.Empty, result.Message!);
-            return Page();
-        }
-
-        TempData["Status"] = "Saved.";
-        return RedirectToPage(new { slug });
+        return Done(slug, result.Succeeded ? "Saved." : null, result.Message);
     }
 
-    private async Task<OrganizationActor?> LoadAsync(string slug)
-    {
-        var actor = await OrganizationPages.ActorAsync(users, User);
-        if (await OrganizationPages.FindAsync(organizations, actor, slug, HttpContext.RequestAborted) is not { } organization)
-        {
-            return null;
-        }
-
-        Organization = organization;
-        Roles = (await organizations.ListRolesAsync(actor, organization.Id, HttpContext.RequestAborted)).Value ?? [];
-        return actor;
-    }
+    protected override async Task LoadSectionAsync(OrganizationActor actor, CancellationToken cancellationToken) =>
+        Roles = ListOrError(await Organizations.ListRolesAsync(actor, Organization.Id, cancellationToken));
 }

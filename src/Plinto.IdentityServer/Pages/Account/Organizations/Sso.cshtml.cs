@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -9,11 +8,9 @@ using Plinto.IdentityServer.Organizations;
 namespace Plinto.IdentityServer.Pages.Account.Organizations;
 
 /// <summary>SAML single sign-on: the organization's connections, the values to give the IdP, and creating one from metadata (owners).</summary>
-[Authorize]
-internal sealed class SsoModel(OrganizationAdministration organizations, SamlConnections connections, UserManager<PlintoUser> users) : PageModel
+internal sealed class SsoModel(OrganizationAdministration organizations, SamlConnections connections, UserManager<PlintoUser> users)
+    : OrganizationPageModel(organizations, users)
 {
-    public OrganizationView Organization { get; private set; } = null!;
-
     public IReadOnlyList<SamlConnectionView> Connections { get; private set; } = [];
 
     private string Origin => AccountLinks.Absolute(HttpContext, string.Empty);
@@ -56,34 +53,6 @@ internal sealed class SsoModel(OrganizationAdministration organizations, SamlCon
         return Done(slug, result.Succeeded ? "Connection deleted." : null, result.Message);
     }
 
-    private IActionResult Done(string slug, string? status, string? error)
-    {
-        if (error is not null)
-        {
-            ModelState.AddModelError(string.Empty, error);
-            return Page();
-        }
-
-        TempData["Status"] = status;
-        return RedirectToPage(new { slug });
-    }
-
-    private async Task<OrganizationActor?> LoadAsync(string slug)
-    {
-        var actor = await OrganizationPages.ActorAsync(users, User);
-        if (await OrganizationPages.FindAsync(organizations, actor, slug, HttpContext.RequestAborted) is not { } organization)
-        {
-            return null;
-        }
-
-        Organization = organization;
-        var listed = await connections.ListAsync(actor, organization.Id, Origin, HttpContext.RequestAborted);
-        if (!listed.Succeeded)
-        {
-            ModelState.AddModelError(string.Empty, listed.Message!);
-        }
-
-        Connections = listed.Value ?? [];
-        return actor;
-    }
+    protected override async Task LoadSectionAsync(OrganizationActor actor, CancellationToken cancellationToken) =>
+        Connections = ListOrError(await connections.ListAsync(actor, Organization.Id, Origin, cancellationToken));
 }
