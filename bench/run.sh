@@ -60,7 +60,9 @@ start_plinto() {
   PLINTO_PORT=$(free_port 5301)
   local database=("Plinto__Database__Provider=$1")
   [ "$1" = PostgreSql ] && database+=("Plinto__Database__ConnectionString=$PLINTO_BENCH_POSTGRES;Database=plinto_bench;Maximum Pool Size=50")
-  env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$PLINTO_PORT" \
+  # From the publish folder, as the container image runs it (WORKDIR /app): the content root is the working
+  # directory, and appsettings.json (log levels) is read from there.
+  (cd "$WORK/plinto" && exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$PLINTO_PORT" \
     Plinto__Issuer="http://127.0.0.1:$PLINTO_PORT/" Plinto__RequireHttps=false Plinto__DataDirectory="$3" \
     "${database[@]}" Plinto__Email__PickupDirectory="$3/mail" Plinto__Jobs__Enabled=false \
     Plinto__Keys__AccessTokenAlgorithm="$2" \
@@ -73,7 +75,7 @@ start_plinto() {
     Plinto__Scopes__0__Name=api Plinto__Scopes__0__Resources__0=https://api.test \
     Plinto__Bootstrap__AdminEmail="$BENCH_USER_EMAIL" Plinto__Bootstrap__AdminPassword="$BENCH_USER_PASSWORD" \
     Plinto__RateLimits__AccountPostsPerMinutePerIp=100000 Plinto__RateLimits__SignInAttemptsPerMinutePerAccount=100000 \
-    dotnet "$WORK/plinto/Plinto.IdentityServer.dll" >>"$WORK/plinto.log" 2>&1 &
+    dotnet Plinto.IdentityServer.dll) >>"$WORK/plinto.log" 2>&1 &
   PLINTO_PID=$!
   PLINTO_URL="http://127.0.0.1:$PLINTO_PORT"
   START=$(date +%s.%N)
