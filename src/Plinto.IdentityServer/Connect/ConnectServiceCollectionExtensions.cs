@@ -77,15 +77,29 @@ internal static class ConnectServiceCollectionExtensions
                     options.AddSigningKey(key);
                 }
 
-                options.AddEventHandler(AccessTokenSigning.Descriptor);
-                services.AddSingleton(new AccessTokenCredentials(keys.AccessTokenAlgorithm == SecurityAlgorithms.EcdsaSha256
-                    ? new SigningCredentials(signingKeys.OfType<ECDsaSecurityKey>().First(), SecurityAlgorithms.EcdsaSha256)
-                    : null));
+                var encryptionKeys = KeyLoader.LoadEncryptionKeys(keys.EncryptionKeyFiles, "Plinto:Keys:EncryptionKeyFiles", Path.Combine(keyFolder, "encryption.pem"));
+                var tokenKeys = KeyLoader.DeriveTokenKeys(encryptionKeys);
+                foreach (var (signing, encryption) in tokenKeys)
+                {
+                    options.AddSigningKey(signing);
+                    options.AddEncryptionKey(encryption);
+                }
 
-                foreach (var key in KeyLoader.LoadEncryptionKeys(keys.EncryptionKeyFiles, "Plinto:Keys:EncryptionKeyFiles", Path.Combine(keyFolder, "encryption.pem")))
+                foreach (var key in encryptionKeys)
                 {
                     options.AddEncryptionKey(key);
                 }
+
+                options.AddEventHandler(TokenCredentials.Descriptor);
+                var rs256 = new SigningCredentials(signingKeys.OfType<RsaSecurityKey>().First(), SecurityAlgorithms.RsaSha256);
+                services.AddSingleton(new IssuedTokenCredentials(
+                    IdentityTokenSigning: rs256,
+                    AccessTokenSigning: keys.AccessTokenAlgorithm == SecurityAlgorithms.EcdsaSha256
+                        ? new SigningCredentials(signingKeys.OfType<ECDsaSecurityKey>().First(), SecurityAlgorithms.EcdsaSha256)
+                        : rs256,
+                    AccessTokenEncryption: new EncryptingCredentials(encryptionKeys[0], SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512),
+                    InternalSigning: new SigningCredentials(tokenKeys[0].Signing, SecurityAlgorithms.HmacSha256),
+                    InternalEncryption: new EncryptingCredentials(tokenKeys[0].Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512)));
 
                 if (!tokens.EncryptAccessTokens)
                 {

@@ -24,7 +24,11 @@ internal sealed class KeyOptions
     /// </summary>
     public string AccessTokenAlgorithm { get; set; } = SecurityAlgorithms.RsaSha256;
 
-    /// <summary>PEM files with RSA private keys for encrypting codes, refresh tokens and (optionally) access tokens.</summary>
+    /// <summary>
+    /// PEM files with RSA private keys. Codes and refresh tokens are protected with symmetric keys derived from each
+    /// of them (<see cref="KeyLoader.DeriveTokenKeys"/>); the RSA keys themselves encrypt access tokens when that is
+    /// enabled and still decrypt codes and refresh tokens issued before Plinto derived keys.
+    /// </summary>
     public List<string> EncryptionKeyFiles { get; set; } = [];
 }
 
@@ -79,6 +83,31 @@ internal static class KeyLoader
         }
 
         return keys;
+    }
+
+    /// <summary>
+    /// The symmetric keys for the tokens only Plinto reads (codes, refresh tokens): for each RSA encryption key, in
+    /// order, an HMAC-SHA256 signing key and an AES-256 key-wrapping key, derived with HKDF-SHA256 (RFC 5869) from
+    /// the RSA private exponent with distinct labels. Every node holding the same key files derives the same keys, so
+    /// there is no extra secret to distribute, and rotating the encryption keys rotates these too. The key id is
+    /// derived under a third label, so it reveals nothing about either key.
+    /// </summary>
+    public static IReadOnlyList<(SymmetricSecurityKey Signing, SymmetricSecurityKey Encryption)> DeriveTokenKeys(IEnumerable<RsaSecurityKey> encryptionKeys)
+    {
+        return encryptionKeys.Select(Derive).ToList();
+
+        static (SymmetricSecurityKey, SymmetricSecurityKey) Derive(RsaSecurityKey key)
+        {
+            var secret = (key.Rsa?.ExportParameters(includePrivateParameters: true) ?? key.Parameters).D
+                ?? throw new InvalidOperationException("An encryption key without its private part cannot protect tokens.");
+            var kid = Base64UrlEncoder.Encode(Hkdf(secret, "plinto token key id", 16));
+            return (
+                new SymmetricSecurityKey(Hkdf(secret, "plinto token signing (HS256)", 32)) { KeyId = kid },
+                new SymmetricSecurityKey(Hkdf(secret, "plinto token encryption (A256KW)", 32)) { KeyId = kid });
+        }
+
+        static byte[] Hkdf(byte[] secret, string label, int length) =>
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, length, salt: [], info: System.Text.Encoding.ASCII.GetBytes(label));
     }
 
     private static string GenerateRsa()

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+using Plinto.IdentityServer.Connect;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
@@ -111,6 +115,8 @@ internal sealed class SigningKeyTests
         var token = result.Get("access_token");
 
         Assert.That(token.Split('.'), Has.Length.EqualTo(5), "a JWE has five parts");
+        Assert.That(new JsonWebToken(token).Alg, Is.EqualTo(SecurityAlgorithms.RsaOAEP),
+            "resource servers decrypt with the RSA encryption key, never with the keys internal to Plinto");
         // The presenter of the token may introspect it.
         var introspection = await OidcClient.PostFormAsync(client, "/connect/introspect", MachineClientId, MachineSecret,
             new Dictionary<string, string> { ["token"] = token });
@@ -176,6 +182,77 @@ internal sealed class SigningKeyTests
             Does.Contain("Plinto:Keys:SigningKeyFiles:1").And.Contain("P-256"));
         Assert.That(await StartFailureAsync(new() { ["Plinto:Keys:SigningKeyFiles:0"] = p256.Path }),
             Does.Contain("at least one RSA key is required"));
+    }
+
+    [Test]
+    public async Task Codes_and_refresh_tokens_use_derived_symmetric_keys_that_are_never_published()
+    {
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
+        var client = factory.CreateClient();
+        var email = UniqueUser.Email();
+        await factory.CreateUserAsync(email, UniqueUser.Password);
+        var browser = new Browser(factory.CreateClient());
+        var pkce = OidcClient.NewPkce();
+        var callback = await OidcClient.AuthorizeAsync(browser,
+            OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
+        var code = OidcClient.Query(callback)["code"];
+        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, code, ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+
+        // (Codes are reference tokens: the client gets an identifier, the protected payload stays in the database.)
+        var refreshHeader = new JsonWebToken(tokens.Get("refresh_token"));
+        Assert.That((refreshHeader.Alg, refreshHeader.Enc), Is.EqualTo((SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512)));
+
+        var jwks = await Jwks.FetchAsync(client);
+        var rsaKid = jwks.Keys.Single().Kid;
+        Assert.That(jwks.Keys.Select(k => k.Kty), Is.All.EqualTo("RSA"), "symmetric keys are never published");
+        Assert.That(await client.GetStringAsync("/.well-known/jwks"), Does.Not.Contain("\"k\"").And.Not.Contain("oct"));
+        var discovery = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/.well-known/openid-configuration")).RootElement;
+        Assert.That(discovery.GetProperty("id_token_signing_alg_values_supported").EnumerateArray().Select(a => a.GetString()), Is.EqualTo(new[] { "RS256" }));
+        foreach (var (name, token) in new[] { ("access token", tokens.Get("access_token")), ("ID token", tokens.Get("id_token")) })
+        {
+            var header = new JsonWebToken(token);
+            Assert.That((header.Alg, header.Kid), Is.EqualTo((SecurityAlgorithms.RsaSha256, rsaKid)), name + ": signed with the published key");
+        }
+
+        // A refresh token forged with another key under the same key id is refused; the genuine one still works.
+        var kid = new JsonWebToken(tokens.Get("refresh_token")).Kid;
+        var forged = new JsonWebTokenHandler().CreateToken(
+            """{"sub":"x","oi_tkn_typ":"oi_reft+jwt"}""",
+            new SigningCredentials(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)) { KeyId = kid }, SecurityAlgorithms.HmacSha256),
+            new EncryptingCredentials(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)) { KeyId = kid }, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+        var refused = await OidcClient.RefreshAsync(client, forged, ConfidentialClientId, ConfidentialSecret);
+        Assert.That((refused.Status, refused.Get("error")), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_grant")));
+        var refreshed = await OidcClient.RefreshAsync(client, tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Json.ToString());
+    }
+
+    [Test]
+    public async Task A_refresh_token_encrypted_with_RSA_before_the_upgrade_still_redeems()
+    {
+        var folder = Directory.CreateTempSubdirectory("plinto-upgrade-").FullName;
+        var connectionString = await TestDatabases.CreateAsync(DatabaseProvider.Sqlite, folder);
+        var email = UniqueUser.Email();
+        TokenResponse before;
+        await using (var host = new PlintoFactory(DatabaseProvider.Sqlite, connectionString, folder))
+        {
+            await host.CreateUserAsync(email, UniqueUser.Password);
+            // The version before derived keys: OpenIddict's default credentials, RSA-OAEP and RS256 for every token.
+            await using var previous = host.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+                services.PostConfigure<OpenIddictServerOptions>(options =>
+                {
+                    options.SigningCredentials.RemoveAll(c => c.Key is SymmetricSecurityKey);
+                    options.EncryptionCredentials.RemoveAll(c => c.Key is SymmetricSecurityKey);
+                    options.Handlers.RemoveAll(h => h.ServiceDescriptor.ServiceType == typeof(TokenCredentials));
+                })));
+            before = await CodeFlowAsync(new Browser(previous.CreateClient()), email);
+            Assert.That(new JsonWebToken(before.Get("refresh_token")).Alg, Is.EqualTo(SecurityAlgorithms.RsaOAEP));
+        }
+
+        await using var upgraded = new PlintoFactory(DatabaseProvider.Sqlite, connectionString, folder);
+        var after = await OidcClient.RefreshAsync(upgraded.CreateClient(), before.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(after.Status, Is.EqualTo(HttpStatusCode.OK), after.Json.ToString());
+        Assert.That(new JsonWebToken(after.Get("refresh_token")).Alg, Is.EqualTo(SecurityAlgorithms.Aes256KW));
     }
 
     private static async Task<TokenResponse> CodeFlowAsync(Browser browser, string email)
