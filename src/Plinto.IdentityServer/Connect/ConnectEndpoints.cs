@@ -85,7 +85,8 @@ internal static class ConnectEndpoints
 
         // The account may have changed since the code or refresh token was issued. A temporary lockout is not a
         // reason: anyone can trigger one with wrong passwords, and it must not end the owner's sessions elsewhere.
-        var user = await users.FindByIdAsync(granted.GetClaim(Claims.Subject)!);
+        var sessionId = granted.GetClaim(UserSessions.SessionIdClaim);
+        var (user, sessionRevoked) = await sessions.FindGrantAccountAsync(granted.GetClaim(Claims.Subject)!, sessionId, cancellationToken);
         if (user is null || !await signIn.CanSignInAsync(user))
         {
             return Reject(Errors.InvalidGrant, "The token is no longer valid.");
@@ -98,8 +99,7 @@ internal static class ConnectEndpoints
         }
 
         // Revoking a browser session in the account center also ends what applications obtained through it.
-        var sessionId = granted.GetClaim(UserSessions.SessionIdClaim);
-        if (sessionId is not null && await sessions.IsRevokedAsync(sessionId))
+        if (sessionRevoked)
         {
             return Reject(Errors.InvalidGrant, "The session this grant came from was revoked; sign in again.");
         }

@@ -19,6 +19,7 @@ internal static class ConnectServiceCollectionExtensions
         services.AddOptions<ClientCatalogOptions>().BindConfiguration(PlintoHostOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ClientCatalogOptions>, ValidateClientCatalogOptions>();
         services.AddScoped<PlintoPrincipalFactory>();
+        services.AddScoped<DeferredTokenWrites>();
         services.AddSingleton<CatalogCache>();
         services.AddHostedService<ClientCatalogReconciler>();
 
@@ -35,6 +36,7 @@ internal static class ConnectServiceCollectionExtensions
                 options.UseEntityFrameworkCore().UseDbContext<PlintoDbContext>();
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, PlintoApplicationManager>();
                 options.ReplaceScopeManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope, PlintoScopeManager>();
+                options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, PlintoTokenStore>(ServiceLifetime.Scoped);
             })
             .AddServer(options =>
             {
@@ -109,6 +111,8 @@ internal static class ConnectServiceCollectionExtensions
 
                 options.AddEventHandler(TokenResponseMetricsHandler.Descriptor);
                 options.AddEventHandler(TokenStorage.Descriptor);
+                options.AddEventHandler(DeferredTokenWrites.Begin.Descriptor);
+                options.AddEventHandler(DeferredTokenWrites.Flush.Descriptor);
                 options.AddEventHandler(AcrDiscoveryHandler.Descriptor);
                 options.AddEventHandler(Organizations.ExtractRequestedOrganization.Descriptor);
                 options.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.Discovery.AttachSigningKeys.Descriptor);

@@ -156,9 +156,18 @@ internal sealed class UserSessions(
         return ids.Count;
     }
 
-    /// <summary>True when refresh tokens issued through this session were revoked with it.</summary>
-    public async Task<bool> IsRevokedAsync(string sessionId) =>
-        await db.UserSessions.AnyAsync(s => s.Id == sessionId && s.RevokedAt != null);
+    /// <summary>
+    /// For the token endpoint: the account a code or refresh token names (untracked) and whether the session it came
+    /// from was revoked (which revokes what applications obtained through it), in one round trip.
+    /// </summary>
+    public async Task<(PlintoUser? User, bool SessionRevoked)> FindGrantAccountAsync(string userId, string? sessionId, CancellationToken cancellationToken)
+    {
+        var row = await db.Users.AsNoTracking()
+            .Where(u => u.Id == userId)
+            .Select(u => new { User = u, Revoked = sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null) })
+            .SingleOrDefaultAsync(cancellationToken);
+        return row is null ? (null, false) : (row.User, row.Revoked);
+    }
 
     /// <summary>Cookie validation: the session must exist, belong to the cookie's user, and be neither revoked nor signed out.</summary>
     public static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)

@@ -1,0 +1,123 @@
+using System.Net;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.EntityFrameworkCore.Models;
+using OpenIddict.Server;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
+
+namespace Plinto.IdentityServer.Tests.Connect;
+
+/// <summary>
+/// The token rows of a sign-in are written together at its end (<c>Connect/DeferredTokenWrites.cs</c>). What that
+/// could break is what two requests presenting the same code or refresh token at the same moment get: a test hook
+/// holds both after they passed validation and before either writes, so the race happens every time.
+/// </summary>
+internal sealed class DeferredTokenWritesTests(DatabaseProvider provider) : DatabaseFixture(provider)
+{
+    [Test]
+    public async Task Of_two_requests_racing_with_one_code_one_gets_tokens_and_nothing_of_the_other_is_stored()
+    {
+        var (email, browser) = await SignedInUserAsync();
+        var pkce = OidcClient.NewPkce();
+        var callback = await OidcClient.AuthorizeAsync(browser,
+            OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
+        var code = OidcClient.Query(callback)["code"];
+        var subject = await SubjectAsync(email);
+
+        await using var racing = HostHoldingTwoTokenRequests();
+        var client = racing.CreateClient();
+        var responses = await Task.WhenAll(
+            OidcClient.RedeemCodeAsync(client, code, ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret),
+            OidcClient.RedeemCodeAsync(client, code, ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret));
+
+        Assert.That(responses.Select(r => r.Status), Is.EquivalentTo(new[] { HttpStatusCode.OK, HttpStatusCode.BadRequest }));
+        Assert.That(responses.Single(r => r.Status == HttpStatusCode.BadRequest).Get("error"), Is.EqualTo(Errors.InvalidGrant));
+        Assert.That(await TokenRowsAsync(subject), Is.EquivalentTo(new[]
+        {
+            (TokenTypeIdentifiers.Private.AuthorizationCode, Statuses.Redeemed),
+            (TokenTypeIdentifiers.AccessToken, Statuses.Valid),
+            (TokenTypeIdentifiers.RefreshToken, Statuses.Valid),
+        }), "one redemption, the winner's two tokens, no row of the loser");
+
+        var winner = responses.Single(r => r.Status == HttpStatusCode.OK);
+        var refreshed = await OidcClient.RefreshAsync(Factory.CreateClient(), winner.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), "the winner's refresh token was stored: " + refreshed.Json);
+    }
+
+    [Test]
+    public async Task Two_requests_racing_with_one_refresh_token_both_get_stored_tokens_as_within_the_reuse_leeway()
+    {
+        var (email, browser) = await SignedInUserAsync();
+        var pkce = OidcClient.NewPkce();
+        var callback = await OidcClient.AuthorizeAsync(browser,
+            OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
+        var tokens = await OidcClient.RedeemCodeAsync(Factory.CreateClient(), OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce,
+            ConfidentialClientId, ConfidentialSecret);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+        var subject = await SubjectAsync(email);
+
+        await using var racing = HostHoldingTwoTokenRequests();
+        var client = racing.CreateClient();
+        var responses = await Task.WhenAll(
+            OidcClient.RefreshAsync(client, tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret),
+            OidcClient.RefreshAsync(client, tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret));
+
+        // OpenIddict lets the loser of this race through (RedeemTokenEntry ignores it for refresh tokens); so do we,
+        // and its tokens are stored: each new refresh token works.
+        Assert.That(responses.Select(r => r.Status), Is.All.EqualTo(HttpStatusCode.OK), string.Join('\n', responses.Select(r => r.Json)));
+        var rows = await TokenRowsAsync(subject);
+        Assert.That(rows.Count(r => r == (TokenTypeIdentifiers.RefreshToken, Statuses.Redeemed)), Is.EqualTo(1));
+        Assert.That(rows.Count(r => r == (TokenTypeIdentifiers.RefreshToken, Statuses.Valid)), Is.EqualTo(2));
+        Assert.That(rows.Count(r => r.Type == TokenTypeIdentifiers.AccessToken), Is.EqualTo(3));
+        foreach (var response in responses)
+        {
+            var next = await OidcClient.RefreshAsync(Factory.CreateClient(), response.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+            Assert.That(next.Status, Is.EqualTo(HttpStatusCode.OK), next.Json.ToString());
+        }
+    }
+
+    /// <summary>The fixture's host plus a sign-in handler that lets token requests on only when two have arrived.</summary>
+    private WebApplicationFactory<Program> HostHoldingTwoTokenRequests()
+    {
+        var arrived = 0;
+        var both = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddOpenIddict().AddServer(options => options.AddEventHandler<ProcessSignInContext>(handler => handler
+                .UseInlineHandler(async context =>
+                {
+                    if (context.EndpointType is OpenIddictServerEndpointType.Token)
+                    {
+                        if (Interlocked.Increment(ref arrived) == 2)
+                        {
+                            both.TrySetResult();
+                        }
+
+                        await both.Task.WaitAsync(TimeSpan.FromSeconds(20));
+                    }
+                })
+                // After the redemption was recorded (deferred), before any token is generated.
+                .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order + 500)))));
+    }
+
+    private async Task<string> SubjectAsync(string email)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+        return await db.Users.Where(u => u.Email == email).Select(u => u.Id).SingleAsync();
+    }
+
+    private async Task<List<(string? Type, string? Status)>> TokenRowsAsync(string subject)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+        var rows = await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Subject == subject)
+            .Select(t => new { t.Type, t.Status }).ToListAsync();
+        return rows.Select(r => (r.Type, r.Status)).ToList();
+    }
+}
