@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Plinto.IdentityServer.Hosting;
 
@@ -64,7 +66,14 @@ internal static class DataServiceCollectionExtensions
         MigrationsAssemblies.EnsureAvailable(database.Provider);
 
         var context = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
-        await context.Database.MigrateAsync(cancellationToken);
+        // Nothing to apply at most starts: reading the history table is cheap, while MigrateAsync also builds the
+        // model snapshot and compares it with the model (startup time and ~MBs of memory kept for the process's life).
+        var creator = context.GetService<IRelationalDatabaseCreator>();
+        if (!await creator.ExistsAsync(cancellationToken) || (await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+        {
+            await context.Database.MigrateAsync(cancellationToken);
+        }
+
         if (database.Provider == DatabaseProvider.Sqlite)
         {
             // WAL lets readers proceed while a writer commits; the mode is stored in the file.
