@@ -18,8 +18,10 @@ internal static class Report
         ("cc", "client_credentials, Plinto ES256 vs peer RS256", "plinto-es256", "peer", "requests/s"),
         ("cc", "client_credentials, both ES256", "plinto-es256", "peer-es256", "requests/s"),
         ("refresh", "refresh_token (rotated every use)", "plinto", "peer", "requests/s"),
+        ("refresh", "refresh_token, both ES256 access tokens", "plinto-es256", "peer-es256", "requests/s"),
         ("introspect", "introspection of an access token", "plinto", "peer", "requests/s"),
         ("code", "authorization code + PKCE with a session (authorize + token)", "plinto", "peer", "flows/s"),
+        ("code", "authorization code + PKCE, both ES256 access tokens", "plinto-es256", "peer-es256", "flows/s"),
         ("signin", "password sign-in (form post)", "plinto", "peer", "requests/s"),
     ];
 
