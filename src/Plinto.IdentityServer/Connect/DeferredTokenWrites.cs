@@ -18,9 +18,9 @@ namespace Plinto.IdentityServer.Connect;
 /// insert and then an update of the same row); batched, EF Core sends them together in one transaction.
 /// <para>
 /// The semantics stay those of OpenIddict's own writes, and get stronger: the redemption still carries the row's
-/// concurrency token, so of two requests racing with the same code or refresh token one fails at the flush, and then
-/// none of the tokens it generated was stored and the client gets <c>invalid_grant</c> (RFC 6749 §4.1.2: a code is
-/// used once). Two requests racing with one refresh token both succeed, as with OpenIddict (the reuse leeway).
+/// concurrency token, so of two requests racing with the same code one fails at the flush: none of the tokens it
+/// generated was stored, the client gets <c>invalid_grant</c> and what the other request obtained is revoked (RFC 6749
+/// §4.1.2). Two requests racing with one refresh token both succeed, as with OpenIddict (the reuse leeway).
 /// </para>
 /// Only writes made while OpenIddict processes a sign-in are deferred; everything else (revocation, reuse detection,
 /// pruning) writes at once. One difference from OpenIddict's own order: a sign-in that fails after the redemption (an
@@ -49,7 +49,7 @@ internal sealed class DeferredTokenWrites
     }
 
     /// <summary>Saves everything the sign-in deferred, after its last handler and before the response is written.</summary>
-    internal sealed class Flush(DeferredTokenWrites writes, PlintoDbContext db) : IOpenIddictServerHandler<ProcessSignInContext>
+    internal sealed class Flush(DeferredTokenWrites writes, PlintoDbContext db, IOpenIddictTokenManager tokens) : IOpenIddictServerHandler<ProcessSignInContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
@@ -81,9 +81,15 @@ internal sealed class DeferredTokenWrites
             }
             catch (DbUpdateConcurrencyException)
             {
-                // Another request redeemed the same code first (RFC 6749 §4.1.2: a code is used once); nothing of
-                // this one was stored.
+                // Another request redeemed the same code first; nothing of this one was stored. RFC 6749 §4.1.2: a
+                // code used more than once is refused, and what was issued for it is revoked, as OpenIddict does
+                // when the second use comes later.
                 db.ChangeTracker.Clear();
+                if (context.Request?.IsAuthorizationCodeGrantType() is true && context.Principal?.GetAuthorizationId() is { Length: > 0 } authorization)
+                {
+                    await tokens.RevokeByAuthorizationIdAsync(authorization, context.CancellationToken);
+                }
+
                 context.Reject(
                     context.EndpointType is OpenIddictServerEndpointType.Token ? Errors.InvalidGrant : Errors.InvalidToken,
                     "The specified token has already been redeemed.");
