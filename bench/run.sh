@@ -4,7 +4,8 @@
 # missing and starts the throwaway PostgreSQL (PLINTO_BENCH_POSTGRES). The result table is appended to
 # docs/performance.md. Knobs: BENCH_DURATION (15s), BENCH_WARMUP (60s), BENCH_CONNECTIONS (16), BENCH_THREADS (2),
 # BENCH_REPORT (the markdown file the table is appended to; docs/performance.md). The 60 s warm-up: a node needs
-# about 40 s of one grant type before the JIT has recompiled its hot paths (docs/performance.md).
+# about 40 s of one grant type before the JIT has recompiled its hot paths (docs/performance.md). BENCH_SCENARIOS
+# (all: "discovery cc refresh introspect code signin") runs only some, to measure one lever quickly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -122,7 +123,8 @@ start_peer RS256
 $BENCH setup plinto "$PLINTO_URL" "$WORK/plinto.lua"
 $BENCH setup peer "$PEER_URL" "$WORK/peer.lua"
 BENCH_DATA="$WORK/plinto.lua" BENCH_RESULT="$RESULTS/probe.plinto.json" wrk -t1 -c2 -d5s -s "$BENCH_LUA/probe.lua" "$PLINTO_URL" >/dev/null
-for scenario in discovery cc refresh introspect code signin; do
+SCENARIOS=${BENCH_SCENARIOS:-discovery cc refresh introspect code signin}
+for scenario in $SCENARIOS; do
   if [ "$scenario" = signin ]; then
     # Discovery latency (a light probe) while sign-ins keep every core busy: thread pool starvation shows here.
     (sleep 12; BENCH_DATA="$WORK/plinto.lua" BENCH_RESULT="$RESULTS/signin-probe.plinto.json" \
@@ -142,6 +144,7 @@ start_peer ES256
 $BENCH setup plinto "$PLINTO_URL" "$WORK/plinto.lua"
 $BENCH setup peer "$PEER_URL" "$WORK/peer.lua"
 for scenario in cc refresh code; do
+  [[ " $SCENARIOS " == *" $scenario "* ]] || continue
   run "$scenario" plinto-es256 "$PLINTO_URL" "$WORK/plinto.lua"
   run "$scenario" peer-es256 "$PEER_URL" "$WORK/peer.lua"
 done
