@@ -54,12 +54,7 @@ internal sealed class DeferredTokenWritesTests(DatabaseProvider provider) : Data
     public async Task Two_requests_racing_with_one_refresh_token_both_get_stored_tokens_as_within_the_reuse_leeway()
     {
         var (email, browser) = await SignedInUserAsync();
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser,
-            OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
-        var tokens = await OidcClient.RedeemCodeAsync(Factory.CreateClient(), OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce,
-            ConfidentialClientId, ConfidentialSecret);
-        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(browser, email);
         var subject = await SubjectAsync(email);
 
         await using var racing = HostHoldingTwoTokenRequests();

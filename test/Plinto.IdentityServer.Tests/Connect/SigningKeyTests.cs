@@ -60,7 +60,7 @@ internal sealed class SigningKeyTests
         {
             var email = UniqueUser.Email();
             await old.CreateUserAsync(email, UniqueUser.Password);
-            before = await CodeFlowAsync(new Browser(old.CreateClient()), email);
+            before = await OidcClient.ConfidentialCodeFlowAsync(new Browser(old.CreateClient()), email);
             Assert.That(new JsonWebToken(before.Get("access_token")).Kid, Is.EqualTo(oldSigning.Kid));
         }
 
@@ -153,7 +153,7 @@ internal sealed class SigningKeyTests
 
         var email = UniqueUser.Email();
         await factory.CreateUserAsync(email, UniqueUser.Password);
-        var tokens = await CodeFlowAsync(new Browser(factory.CreateClient()), email);
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(new Browser(factory.CreateClient()), email);
         var idToken = new JsonWebToken(tokens.Get("id_token"));
         Assert.That((idToken.Alg, idToken.Kid), Is.EqualTo((SecurityAlgorithms.RsaSha256, rsa.Kid)), "OIDC Core §15.1: ID tokens in RS256");
         Assert.That(new JsonWebToken(tokens.Get("access_token")).Alg, Is.EqualTo(SecurityAlgorithms.EcdsaSha256));
@@ -191,13 +191,7 @@ internal sealed class SigningKeyTests
         var client = factory.CreateClient();
         var email = UniqueUser.Email();
         await factory.CreateUserAsync(email, UniqueUser.Password);
-        var browser = new Browser(factory.CreateClient());
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser,
-            OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
-        var code = OidcClient.Query(callback)["code"];
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, code, ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
-        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(new Browser(factory.CreateClient()), email);
 
         // (Codes are reference tokens: the client gets an identifier, the protected payload stays in the database.)
         var refreshHeader = new JsonWebToken(tokens.Get("refresh_token"));
@@ -245,7 +239,7 @@ internal sealed class SigningKeyTests
                     options.EncryptionCredentials.RemoveAll(c => c.Key is SymmetricSecurityKey);
                     options.Handlers.RemoveAll(h => h.ServiceDescriptor.ServiceType == typeof(TokenCredentials));
                 })));
-            before = await CodeFlowAsync(new Browser(previous.CreateClient()), email);
+            before = await OidcClient.ConfidentialCodeFlowAsync(new Browser(previous.CreateClient()), email);
             Assert.That(new JsonWebToken(before.Get("refresh_token")).Alg, Is.EqualTo(SecurityAlgorithms.RsaOAEP));
         }
 
@@ -253,17 +247,6 @@ internal sealed class SigningKeyTests
         var after = await OidcClient.RefreshAsync(upgraded.CreateClient(), before.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
         Assert.That(after.Status, Is.EqualTo(HttpStatusCode.OK), after.Json.ToString());
         Assert.That(new JsonWebToken(after.Get("refresh_token")).Alg, Is.EqualTo(SecurityAlgorithms.Aes256KW));
-    }
-
-    private static async Task<TokenResponse> CodeFlowAsync(Browser browser, string email)
-    {
-        var pkce = OidcClient.NewPkce();
-        var callback = await OidcClient.AuthorizeAsync(browser,
-            OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
-        var tokens = await OidcClient.RedeemCodeAsync(browser.Client, OidcClient.Query(callback)["code"], ConfidentialRedirect, pkce,
-            ConfidentialClientId, ConfidentialSecret);
-        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
-        return tokens;
     }
 
     private static async Task<HttpStatusCode> UserInfoStatusAsync(HttpClient client, string accessToken)

@@ -107,6 +107,21 @@ internal static class OidcClient
             ["redirect_uri"] = redirectUri,
         }.With("code_verifier", pkce?.Verifier));
 
+    /// <summary>
+    /// The confidential client's authorization code flow with PKCE and <c>openid offline_access</c>, signing in on the
+    /// way when the browser has no session; asserts that the code was redeemed.
+    /// </summary>
+    public static async Task<TokenResponse> ConfidentialCodeFlowAsync(Browser browser, string email)
+    {
+        var pkce = NewPkce();
+        var callback = await AuthorizeAsync(browser,
+            AuthorizeUrl(PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
+        var tokens = await RedeemCodeAsync(browser.Client, Query(callback)["code"], PlintoFactory.ConfidentialRedirect, pkce,
+            PlintoFactory.ConfidentialClientId, PlintoFactory.ConfidentialSecret);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+        return tokens;
+    }
+
     public static Task<TokenResponse> RefreshAsync(HttpClient client, string refreshToken, string clientId, string? secret) =>
         TokenAsync(client, clientId, secret, new Dictionary<string, string>
         {
