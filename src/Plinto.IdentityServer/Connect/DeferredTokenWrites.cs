@@ -23,8 +23,9 @@ namespace Plinto.IdentityServer.Connect;
 /// §4.1.2). Two requests racing with one refresh token both succeed, as with OpenIddict (the reuse leeway).
 /// </para>
 /// Only writes made while OpenIddict processes a sign-in are deferred; everything else (revocation, reuse detection,
-/// pruning) writes at once. One difference from OpenIddict's own order: a sign-in that fails after the redemption (an
-/// exception while generating tokens) leaves the code or refresh token unredeemed, since nothing was issued for it.
+/// pruning) writes at once. One difference from OpenIddict's own order: a sign-in rejected or failing after the
+/// redemption leaves the code or refresh token unredeemed, since nothing was issued for it (tested). The flag then stays
+/// on for the rest of that request, which writes no tokens after a rejected sign-in.
 /// </summary>
 internal sealed class DeferredTokenWrites
 {

@@ -77,6 +77,35 @@ internal sealed class DeferredTokenWritesTests(DatabaseProvider provider) : Data
         }
     }
 
+    [Test]
+    public async Task A_sign_in_rejected_after_the_redemption_stores_nothing_and_the_code_still_works()
+    {
+        var (email, browser) = await SignedInUserAsync();
+        var pkce = OidcClient.NewPkce();
+        var callback = await OidcClient.AuthorizeAsync(browser,
+            OidcClient.AuthorizeUrl(ConfidentialClientId, ConfidentialRedirect, "openid offline_access", pkce), email, UniqueUser.Password);
+        var code = OidcClient.Query(callback)["code"];
+        var subject = await SubjectAsync(email);
+
+        await using (var rejecting = Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddOpenIddict().AddServer(options => options.AddEventHandler<ProcessSignInContext>(handler => handler
+                .UseInlineHandler(context =>
+                {
+                    context.Reject(Errors.ServerError, "Rejected by the test after the redemption.");
+                    return ValueTask.CompletedTask;
+                })
+                .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order + 500))))))
+        {
+            var rejected = await OidcClient.RedeemCodeAsync(rejecting.CreateClient(), code, ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+            Assert.That(rejected.Error, Is.EqualTo(Errors.ServerError), rejected.Json.ToString());
+        }
+
+        Assert.That(await TokenRowsAsync(subject), Is.EquivalentTo(new[] { (TokenTypeIdentifiers.Private.AuthorizationCode, Statuses.Valid) }),
+            "nothing was issued, so nothing was stored and the code was not spent");
+        var tokens = await OidcClient.RedeemCodeAsync(Factory.CreateClient(), code, ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+    }
+
     /// <summary>The fixture's host plus a sign-in handler that lets token requests on only when two have arrived.</summary>
     private WebApplicationFactory<Program> HostHoldingTwoTokenRequests()
     {
