@@ -73,7 +73,7 @@ internal sealed partial class ScimUsers(
             ("meta.lastmodified", true) => query.OrderByDescending(u => u.ModifiedAt).ThenBy(u => u.NormalizedUserName),
             _ => throw ScimException.BadRequest(ScimErrorType.InvalidValue, $"sortBy '{sortBy}' is not supported (userName, displayName, name.familyName, meta.created, meta.lastModified)."),
         };
-        var rows = count == 0 ? [] : await query.Include(u => u.Emails).Skip(startIndex - 1).Take(count).ToListAsync(cancellationToken);
+        var rows = count == 0 ? [] : await query.Skip(startIndex - 1).Take(count).ToListAsync(cancellationToken);
         return (total, await ToResourcesAsync(rows, baseUrl, cancellationToken));
     }
 
@@ -563,8 +563,9 @@ internal sealed partial class ScimUsers(
 
     private async Task<ScimUser> FindAsync(string organizationId, string id, bool track, CancellationToken cancellationToken)
     {
-        var query = db.Set<ScimUser>().Include(u => u.Emails).Where(u => u.OrganizationId == organizationId && u.UserId == id);
-        return await (track ? query : query.AsNoTracking()).SingleOrDefaultAsync(cancellationToken) ?? throw NotFound();
+        var query = db.Set<ScimUser>().Where(u => u.OrganizationId == organizationId && u.UserId == id);
+        // Responses are built from the stored attributes; only a replace or patch rewrites the e-mail rows.
+        return await (track ? query.Include(u => u.Emails) : query.AsNoTracking()).SingleOrDefaultAsync(cancellationToken) ?? throw NotFound();
     }
 
     private async Task<bool> IsVerifiedDomainAsync(string organizationId, string email, CancellationToken cancellationToken) =>

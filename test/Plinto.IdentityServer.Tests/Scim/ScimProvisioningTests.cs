@@ -1,6 +1,11 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Scim;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
 namespace Plinto.IdentityServer.Tests.Scim;
@@ -32,7 +37,17 @@ internal sealed class ScimProvisioningTests(DatabaseProvider provider) : Databas
         var created = await AdminApiClient.ExpectAsync(api, HttpMethod.Post, $"/api/organizations/{org}/scim-tokens", platform, new { name = "Okta" });
         var token = created.GetProperty("token").GetString()!;
         Assert.That(token, Does.StartWith("scim_"));
-        return new ScimOrganization(org, new ScimClient(api, token), created.GetProperty("details").GetProperty("id").GetString()!, domain);
+        var id = created.GetProperty("details").GetProperty("id").GetString()!;
+
+        // Stored hashed (SHA-256 of the secret); the row keeps a short hint, never the token.
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var row = await scope.ServiceProvider.GetRequiredService<PlintoDbContext>().Set<ScimToken>().AsNoTracking().SingleAsync(t => t.Id == id);
+            Assert.That(row.TokenHash, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)))));
+            Assert.That(new[] { row.TokenHash, row.Hint, row.Name }, Has.None.Contains(token[row.Hint.Length..]));
+        }
+
+        return new ScimOrganization(org, new ScimClient(api, token), id, domain);
     }
 
     private async Task<string> VerifiedDomainAsync(string organizationId)
