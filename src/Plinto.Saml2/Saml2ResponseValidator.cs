@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography.Xml;
@@ -73,8 +74,9 @@ public static class Saml2ResponseValidator
 
     private static readonly string[] SignatureAlgorithms =
     [
+        // RSA only: System.Security.Cryptography.Xml has no ECDSA signature description, so an ECDSA signature could
+        // not be verified (dotnet/runtime#36103); it is refused by shape instead.
         SignedXml.XmlDsigRSASHA256Url, SignedXml.XmlDsigRSASHA384Url, SignedXml.XmlDsigRSASHA512Url,
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
     ];
 
     private static readonly string[] DigestAlgorithms = [SignedXml.XmlDsigSHA256Url, SignedXml.XmlDsigSHA384Url, SignedXml.XmlDsigSHA512Url];
@@ -277,9 +279,16 @@ public static class Saml2ResponseValidator
 
         foreach (var certificate in parameters.SigningCertificates)
         {
-            if (signed.CheckSignature(certificate, verifySignatureOnly: true))
+            try
             {
-                return true;
+                if (signed.CheckSignature(certificate, verifySignatureOnly: true))
+                {
+                    return true;
+                }
+            }
+            catch (CryptographicException)
+            {
+                // A pinned certificate whose key cannot check this signature (an EC key): try the next one.
             }
         }
 

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography.Xml;
 using System.Xml;
 using static Plinto.Saml2.Tests.SamlSamples;
@@ -57,6 +59,19 @@ internal sealed class Saml2ResponseValidatorTests
         var sha1 = Signed(Xml(), signatureMethod: SignedXml.XmlDsigRSASHA1Url, digestMethod: SignedXml.XmlDsigSHA1Url);
         Assert.That(Refusal(sha1), Is.EqualTo(Saml2Failure.SignatureShape));
         Assert.That(Validate(sha1, Parameters(p => p with { AllowSha1 = true })).Id, Is.EqualTo(AssertionId));
+    }
+
+    [Test]
+    public void ECDSA_signatures_are_refused_by_shape_and_an_EC_certificate_never_verifies_an_RSA_signature()
+    {
+        var ecdsa = Signed(Xml());
+        var method = (XmlElement)ecdsa.GetElementsByTagName("SignatureMethod", SignedXml.XmlDsigNamespaceUrl)[0]!;
+        method.SetAttribute("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256");
+        Assert.That(Refusal(ecdsa), Is.EqualTo(Saml2Failure.SignatureShape), "SignedXml cannot verify ECDSA (dotnet/runtime#36103)");
+
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var ecCertificate = new CertificateRequest("CN=ec-idp", ec, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        Assert.That(Refusal(Signed(Xml()), Parameters(p => p with { SigningCertificates = [ecCertificate] })), Is.EqualTo(Saml2Failure.InvalidSignature));
     }
 
     [Test]
