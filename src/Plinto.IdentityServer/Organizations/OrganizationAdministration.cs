@@ -537,9 +537,12 @@ internal sealed partial class OrganizationAdministration(
             || await db.Set<OrganizationMemberRole>().AnyAsync(r => r.OrganizationId == organizationId && r.RoleName == name, cancellationToken)
             || await db.Set<Scim.ScimGroup>().AnyAsync(g => g.OrganizationId == organizationId && g.RoleName == name, cancellationToken)
             || await db.Set<OrganizationInvitation>().AnyAsync(
-                i => i.OrganizationId == organizationId && i.RoleName == name && i.AcceptedAt == null && i.RevokedAt == null, cancellationToken))
+                i => i.OrganizationId == organizationId && i.RoleName == name && i.AcceptedAt == null && i.RevokedAt == null, cancellationToken)
+            || (await db.Set<Federation.Saml.SamlConnection>().Where(c => c.OrganizationId == organizationId).Select(c => c.GroupRoles).ToListAsync(cancellationToken))
+                .Any(map => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(map)?.ContainsValue(name) is true))
         {
-            return new OrganizationFailure(OrganizationError.Conflict, "The role is in use (by members, pending invitations, a SCIM group or as the default role).");
+            return new OrganizationFailure(OrganizationError.Conflict,
+                "The role is in use (by members, pending invitations, a SCIM group, a single sign-on group mapping or as the default role).");
         }
 
         db.Remove(role);

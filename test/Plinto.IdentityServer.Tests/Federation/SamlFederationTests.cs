@@ -180,6 +180,10 @@ internal sealed class SamlFederationTests(DatabaseProvider provider) : DatabaseF
         member = (await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{setup.OrganizationId}/members", platform)).EnumerateArray().Single();
         Assert.That(member.GetProperty("roles").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "member" }));
         Assert.That(member.GetProperty("name").GetString(), Is.EqualTo("Augusta"));
+
+        // A role a connection maps groups to cannot be deleted (the next sign-in would point at a missing role).
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Delete, $"/api/organizations/{setup.OrganizationId}/roles/engineer", platform, expected: HttpStatusCode.Conflict);
+        await SignInAsync(["Engineering"], "Ada");
     }
 
     [Test]
