@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 
 namespace Plinto.IdentityServer.Data;
@@ -18,9 +19,9 @@ internal static class PlintoDbContextOptions
         var migrations = MigrationsAssemblyName(provider);
         _ = provider switch
         {
-            DatabaseProvider.Sqlite => builder.UseSqlite(connectionString, o => o.MigrationsAssembly(migrations)),
-            DatabaseProvider.PostgreSql => builder.UseNpgsql(WithNpgsqlDefaults(connectionString), o => o.MigrationsAssembly(migrations)),
-            DatabaseProvider.SqlServer => builder.UseSqlServer(connectionString, o => o.MigrationsAssembly(migrations)),
+            DatabaseProvider.Sqlite => UseSqlite(builder, connectionString, migrations),
+            DatabaseProvider.PostgreSql => UsePostgreSql(builder, connectionString, migrations),
+            DatabaseProvider.SqlServer => UseSqlServer(builder, connectionString, migrations),
             _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unknown database provider."),
         };
 
@@ -28,6 +29,21 @@ internal static class PlintoDbContextOptions
         builder.UseOpenIddict();
         return builder;
     }
+
+    // One method per provider, never inlined: the runtime loads a provider's assemblies when it compiles (or binds the
+    // ready-to-run code of) a method that calls into them, so a node loads only the provider it uses (idle memory,
+    // docs/performance.md).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static DbContextOptionsBuilder UseSqlite(DbContextOptionsBuilder builder, string connectionString, string migrations) =>
+        builder.UseSqlite(connectionString, o => o.MigrationsAssembly(migrations));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static DbContextOptionsBuilder UsePostgreSql(DbContextOptionsBuilder builder, string connectionString, string migrations) =>
+        builder.UseNpgsql(WithNpgsqlDefaults(connectionString), o => o.MigrationsAssembly(migrations));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static DbContextOptionsBuilder UseSqlServer(DbContextOptionsBuilder builder, string connectionString, string migrations) =>
+        builder.UseSqlServer(connectionString, o => o.MigrationsAssembly(migrations));
 
     /// <summary>
     /// Two Npgsql settings for the statements a node runs over and over (token lookups and writes), each applied only

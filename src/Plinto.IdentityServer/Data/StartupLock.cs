@@ -29,7 +29,7 @@ internal sealed class StartupLock : IAsyncDisposable
 
         // The lock belongs to the session: keep one connection open for the whole critical section.
         await context.Database.OpenConnectionAsync(cancellationToken);
-        if (context.Database.IsNpgsql())
+        if (IsPostgreSql(context))
         {
             await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({Key(name)})", cancellationToken);
         }
@@ -50,7 +50,7 @@ internal sealed class StartupLock : IAsyncDisposable
             return;
         }
 
-        if (context.Database.IsNpgsql())
+        if (IsPostgreSql(context))
         {
             await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({Key(name)})");
         }
@@ -61,6 +61,10 @@ internal sealed class StartupLock : IAsyncDisposable
 
         await context.Database.CloseConnectionAsync();
     }
+
+    // By provider name: IsNpgsql() would load the PostgreSQL provider on every node (docs/performance.md).
+    private static bool IsPostgreSql(PlintoDbContext context) =>
+        context.Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
     // A stable 64-bit key per name (string.GetHashCode is randomized per process).
     private static long Key(string name) =>

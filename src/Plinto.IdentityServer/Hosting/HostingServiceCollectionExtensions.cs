@@ -55,6 +55,7 @@ internal static class HostingServiceCollectionExtensions
         });
         services.AddRouting(o => o.LowercaseUrls = true);
         services.AddHealthChecks();
+        services.AddHostedService<StartupGarbageRelease>();
         builder.AddPlintoTelemetry();
         return builder;
     }
