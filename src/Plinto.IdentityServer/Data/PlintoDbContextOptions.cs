@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Identity;
 using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
 namespace Plinto.IdentityServer.Data;
