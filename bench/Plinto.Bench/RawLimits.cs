@@ -27,10 +27,27 @@ internal static class RawLimits
             ["rs256_per_s_all"] = Rate(Environment.ProcessorCount, TimeSpan.FromSeconds(3), () => rsa.SignData(payload, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)),
             ["es256_per_s_1"] = Rate(1, TimeSpan.FromSeconds(3), () => ec.SignData(payload, HashAlgorithmName.SHA256)),
             ["es256_per_s_all"] = Rate(Environment.ProcessorCount, TimeSpan.FromSeconds(3), () => ec.SignData(payload, HashAlgorithmName.SHA256)),
-            ["pbkdf2_per_s_1"] = Rate(1, TimeSpan.FromSeconds(5), () => Rfc2898DeriveBytes.Pbkdf2("correct horse battery staple"u8, salt, pbkdf2Iterations, HashAlgorithmName.SHA512, 32)),
-            ["pbkdf2_per_s_all"] = Rate(Environment.ProcessorCount, TimeSpan.FromSeconds(5), () => Rfc2898DeriveBytes.Pbkdf2("correct horse battery staple"u8, salt, pbkdf2Iterations, HashAlgorithmName.SHA512, 32)),
+            ["pbkdf2_per_s_1"] = Rate(1, TimeSpan.FromSeconds(5), Pbkdf2(pbkdf2Iterations, salt)),
+            ["pbkdf2_per_s_all"] = Rate(Environment.ProcessorCount, TimeSpan.FromSeconds(5), Pbkdf2(pbkdf2Iterations, salt)),
         };
 
+        return Write(results);
+    }
+
+    /// <summary>
+    /// The password hash rate on every core alone: measured between the servers' sign-in windows, so the sign-in
+    /// rate is read against the machine's speed of that minute (it drifts on a shared VM).
+    /// </summary>
+    public static int RunPbkdf2(int pbkdf2Iterations) => Write(new Dictionary<string, double>
+    {
+        ["pbkdf2_per_s_all"] = Rate(Environment.ProcessorCount, TimeSpan.FromSeconds(5), Pbkdf2(pbkdf2Iterations, RandomNumberGenerator.GetBytes(16))),
+    });
+
+    private static Action Pbkdf2(int iterations, byte[] salt) =>
+        () => Rfc2898DeriveBytes.Pbkdf2("correct horse battery staple"u8, salt, iterations, HashAlgorithmName.SHA512, 32);
+
+    private static int Write(Dictionary<string, double> results)
+    {
         Console.WriteLine(JsonSerializer.Serialize(results.ToDictionary(p => p.Key, p => Math.Round(p.Value, 1))));
         return 0;
     }

@@ -7,22 +7,25 @@ namespace Plinto.Bench;
 /// <summary>
 /// Turns the result files of one bench/run.sh run into a dated section of docs/performance.md: one row per
 /// scenario with both servers side by side and the Plinto/peer ratio, the raw limits, memory and start time.
-/// Result files: <c>{scenario}.{server}.json</c> written by bench/lua/common.lua, <c>raw.json</c>, <c>host.json</c>.
+/// Result files: <c>{scenario}.{server}.{round}.json</c> written by bench/lua/common.lua, <c>signin.raw.{round}.json</c>,
+/// <c>raw.json</c>, <c>host.json</c>.
 /// </summary>
 internal static class Report
 {
-    private static readonly (string Scenario, string Title, string PlintoRun, string PeerRun, string Unit)[] Rows =
+    // Paired: both runs come from the same servers' start, measured in alternating windows, so the ratio is the median
+    // of the per-round ratios. The ES256-against-RS256 row compares two different starts: a ratio of medians.
+    private static readonly (string Scenario, string Title, string PlintoRun, string PeerRun, string Unit, bool Paired)[] Rows =
     [
-        ("discovery", "discovery + JWKS (alternating)", "plinto", "peer", "requests/s"),
-        ("cc", "client_credentials, RS256 access tokens", "plinto", "peer", "requests/s"),
-        ("cc", "client_credentials, Plinto ES256 vs peer RS256", "plinto-es256", "peer", "requests/s"),
-        ("cc", "client_credentials, both ES256", "plinto-es256", "peer-es256", "requests/s"),
-        ("refresh", "refresh_token (rotated every use)", "plinto", "peer", "requests/s"),
-        ("refresh", "refresh_token, both ES256 access tokens", "plinto-es256", "peer-es256", "requests/s"),
-        ("introspect", "introspection of an access token", "plinto", "peer", "requests/s"),
-        ("code", "authorization code + PKCE with a session (authorize + token)", "plinto", "peer", "flows/s"),
-        ("code", "authorization code + PKCE, both ES256 access tokens", "plinto-es256", "peer-es256", "flows/s"),
-        ("signin", "password sign-in (form post)", "plinto", "peer", "requests/s"),
+        ("discovery", "discovery + JWKS (alternating)", "plinto", "peer", "requests/s", true),
+        ("cc", "client_credentials, RS256 access tokens", "plinto", "peer", "requests/s", true),
+        ("cc", "client_credentials, Plinto ES256 vs peer RS256", "plinto-es256", "peer", "requests/s", false),
+        ("cc", "client_credentials, both ES256", "plinto-es256", "peer-es256", "requests/s", true),
+        ("refresh", "refresh_token (rotated every use)", "plinto", "peer", "requests/s", true),
+        ("refresh", "refresh_token, both ES256 access tokens", "plinto-es256", "peer-es256", "requests/s", true),
+        ("introspect", "introspection of an access token", "plinto", "peer", "requests/s", true),
+        ("code", "authorization code + PKCE with a session (authorize + token)", "plinto", "peer", "flows/s", true),
+        ("code", "authorization code + PKCE, both ES256 access tokens", "plinto-es256", "peer-es256", "flows/s", true),
+        ("signin", "password sign-in (form post)", "plinto", "peer", "requests/s", true),
     ];
 
     public static int Run(string results, string markdown)
@@ -36,39 +39,47 @@ internal static class Report
             $"on the same machine); peer: oidc-provider {host.GetProperty("peer").GetString()} on Node.js {host.GetProperty("node").GetString()}. " +
             $"Load: `{host.GetProperty("wrk").GetString()}` on loopback, the same machine (so the load generator takes part of the cores).");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Command: `{host.GetProperty("command").GetString()}`").AppendLine();
-        text.AppendLine("| scenario | Plinto | p50 / p99 ms | errors | peer | p50 / p99 ms | errors | Plinto / peer |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|");
+        text.AppendLine("| scenario | Plinto | p50 / p99 ms | errors | peer | p50 / p99 ms | errors | Plinto / peer | by round |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var row in Rows)
         {
-            var plinto = Read(Path.Combine(results, $"{row.Scenario}.{row.PlintoRun}.json"));
-            var peer = Read(Path.Combine(results, $"{row.Scenario}.{row.PeerRun}.json"));
-            if (plinto is null || peer is null)
+            var plinto = Rounds(results, $"{row.Scenario}.{row.PlintoRun}");
+            var peer = Rounds(results, $"{row.Scenario}.{row.PeerRun}");
+            if (plinto.Count == 0 || peer.Count == 0)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Title} | not run | | | | | | |");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Title} | not run | | | | | | | |");
                 continue;
             }
 
             // A flow is two requests (authorize, then token).
             var divisor = row.Unit == "flows/s" ? 2 : 1;
-            var a = plinto.Value.GetProperty("rps").GetDouble() / divisor;
-            var b = peer.Value.GetProperty("rps").GetDouble() / divisor;
+            var a = MedianRound(plinto);
+            var b = MedianRound(peer);
+            var ratios = row.Paired ? plinto.Zip(peer, (p, q) => Rate(p) / Rate(q)).ToList() : [];
+            var ratio = row.Paired ? Median(ratios) : Rate(a) / Rate(b);
+            var byRound = row.Paired ? string.Join(" / ", ratios.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture))) : "separate runs";
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {row.Title} | {a:N0} {row.Unit} | {Latency(plinto.Value)} | {Errors(plinto.Value)} | {b:N0} {row.Unit} | {Latency(peer.Value)} | {Errors(peer.Value)} | **{a / b:0.00}×** |");
+                $"| {row.Title} | {Rate(a) / divisor:N0} {row.Unit} | {Latency(a)} | {Errors(plinto)} | {Rate(b) / divisor:N0} {row.Unit} | {Latency(b)} | {Errors(peer)} | **{ratio:0.00}×** | {byRound} |");
         }
 
-        var signIn = Read(Path.Combine(results, "signin.plinto.json"));
+        var signIns = Rounds(results, "signin.plinto");
+        var signInLimits = Rounds(results, "signin.raw");
         var probe = Read(Path.Combine(results, "signin-probe.plinto.json"));
         var idleProbe = Read(Path.Combine(results, "probe.plinto.json"));
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Raw limits on this machine (.NET, {Number(raw, "cores")} threads / 1 thread): RS256 signatures {Number(raw, "rs256_per_s_all")}/s / {Number(raw, "rs256_per_s_1")}/s; " +
+        text.AppendLine(CultureInfo.InvariantCulture, $"Raw limits on this machine at the start of the run (.NET, {Number(raw, "cores")} threads / 1 thread): RS256 signatures {Number(raw, "rs256_per_s_all")}/s / {Number(raw, "rs256_per_s_1")}/s; " +
             $"ES256 signatures {Number(raw, "es256_per_s_all")}/s / {Number(raw, "es256_per_s_1")}/s; PBKDF2-HMAC-SHA512 with {Number(raw, "pbkdf2_iterations")} iterations " +
             $"(Plinto's password hash) {raw.GetProperty("pbkdf2_per_s_all").GetDouble():0.0}/s / {raw.GetProperty("pbkdf2_per_s_1").GetDouble():0.0}/s.");
-        if (signIn is not null)
+        if (signIns.Count > 0 && signInLimits.Count == signIns.Count)
         {
-            var share = signIn.Value.GetProperty("rps").GetDouble() / raw.GetProperty("pbkdf2_per_s_all").GetDouble();
+            // Each round's sign-in rate against the hash rate measured right after it: the machine's speed drifts.
+            var shares = signIns.Zip(signInLimits, (s, l) => Rate(s) / l.GetProperty("pbkdf2_per_s_all").GetDouble()).ToList();
+            var limits = string.Join(" / ", signInLimits.Select(l => l.GetProperty("pbkdf2_per_s_all").GetDouble().ToString("0.0", CultureInfo.InvariantCulture)));
             text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
-                $"Password sign-in reaches **{share:P0}** of the raw hash rate. While sign-ins saturate the CPU, a light probe (discovery + JWKS, 2 connections, one request per 20 ms each) " +
-                $"gets answers in p50 / p99 {(probe is null ? "n/a" : Latency(probe.Value))} ms (idle: {(idleProbe is null ? "n/a" : Latency(idleProbe.Value))} ms).");
+                $"Password sign-in reaches **{Median(shares):P0}** of the raw hash rate (median of the rounds: {string.Join(" / ", shares.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))}, " +
+                $"each against the hash rate on every core measured right after that round's Plinto window: {limits}/s). While sign-ins saturate the CPU, a light probe " +
+                $"(discovery + JWKS, 2 connections, one request per 20 ms each) gets answers in p50 / p99 {(probe is null ? "n/a" : Latency(probe.Value))} ms " +
+                $"(idle: {(idleProbe is null ? "n/a" : Latency(idleProbe.Value))} ms).");
         }
 
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
@@ -81,6 +92,25 @@ internal static class Report
         return 0;
     }
 
+    /// <summary>The measured windows of one run, in round order: <c>{name}.1.json</c>, <c>{name}.2.json</c>…</summary>
+    private static List<JsonElement> Rounds(string results, string name)
+    {
+        var rounds = new List<JsonElement>();
+        while (Read(Path.Combine(results, $"{name}.{rounds.Count + 1}.json")) is { } round)
+        {
+            rounds.Add(round);
+        }
+
+        return rounds;
+    }
+
+    /// <summary>The window with the median rate (the lower middle one of an even count), with its latencies.</summary>
+    private static JsonElement MedianRound(List<JsonElement> rounds) => rounds.OrderBy(Rate).ElementAt((rounds.Count - 1) / 2);
+
+    private static double Median(List<double> values) => values.Order().ElementAt((values.Count - 1) / 2);
+
+    private static double Rate(JsonElement result) => result.GetProperty("rps").GetDouble();
+
     private static JsonElement? Read(string file) =>
         File.Exists(file) ? JsonDocument.Parse(File.ReadAllText(file)).RootElement.Clone() : null;
 
@@ -89,5 +119,6 @@ internal static class Report
     private static string Latency(JsonElement result) =>
         string.Create(CultureInfo.InvariantCulture, $"{result.GetProperty("p50_ms").GetDouble():0.0} / {result.GetProperty("p99_ms").GetDouble():0.0}");
 
-    private static string Errors(JsonElement result) => result.GetProperty("errors").GetInt32().ToString(CultureInfo.InvariantCulture);
+    /// <summary>Errors over every round.</summary>
+    private static string Errors(List<JsonElement> rounds) => rounds.Sum(r => r.GetProperty("errors").GetInt32()).ToString(CultureInfo.InvariantCulture);
 }

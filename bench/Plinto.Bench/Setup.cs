@@ -8,8 +8,8 @@ namespace Plinto.Bench;
 
 /// <summary>
 /// Prepares what the wrk scenarios replay against one server: a signed-in browser session (cookies), a sign-in
-/// form ready to post, refresh tokens (two sets: warm-up and measured run, since every use rotates them) and an
-/// access token to introspect. Written as a Lua table that bench/lua/common.lua loads.
+/// form ready to post, refresh tokens (a set for the warm-up and one per measured round, since every use rotates
+/// them) and an access token to introspect. Written as a Lua table that bench/lua/common.lua loads.
 /// Both servers are driven through their real HTTP flows, the way a browser and a client would.
 /// </summary>
 internal static partial class Setup
@@ -51,7 +51,9 @@ internal static partial class Setup
 
         await target.SignInAsync(AuthorizePath(target, "openid api", prompt: null));
 
-        foreach (var set in new[] { "refresh_tokens_warm", "refresh_tokens" })
+        // One set for the warm-up and one per measured round (bench/run.sh BENCH_ROUNDS).
+        var rounds = int.Parse(Env("BENCH_ROUNDS"), System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var set in Enumerable.Range(1, rounds).Select(r => $"refresh_tokens_{r}").Prepend("refresh_tokens_warm"))
         {
             var tokens = new List<string>();
             for (var i = 0; i < settings.RefreshTokens; i++)
@@ -80,7 +82,7 @@ internal static partial class Setup
         }
 
         await File.WriteAllTextAsync(file, ToLua(data));
-        Console.WriteLine($"{server}: session, sign-in form, {settings.RefreshTokens}x2 refresh tokens and an access token written to {file}");
+        Console.WriteLine($"{server}: session, sign-in form, {settings.RefreshTokens}x{rounds + 1} refresh tokens and an access token written to {file}");
         return 0;
     }
 

@@ -1,5 +1,5 @@
 -- refresh_token grant. Every use rotates the token, so each thread keeps a queue: a request takes a token, its
--- response puts the new one back. BENCH_SET picks the token set (warm-up and measured runs use different ones).
+-- response puts the new one back. BENCH_SET picks the token set (the warm-up and each measured round use their own).
 dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local queue = {}
 
