@@ -184,7 +184,7 @@ for _ in 1 2 3 4 5; do
   STARTS+=("$(printf '%.2f' "$STARTED_IN")") IDLE_RSSES+=("$(rss_mb "$PLINTO_PID" VmRSS)")
   stop_servers
 done
-median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
+median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 STARTED_IN=$(median "${STARTS[@]}") IDLE_RSS=$(median "${IDLE_RSSES[@]}")
 
 cat >"$RESULTS/host.json" <<JSON

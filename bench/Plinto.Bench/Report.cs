@@ -70,8 +70,13 @@ internal static class Report
         text.AppendLine(CultureInfo.InvariantCulture, $"Raw limits on this machine at the start of the run (.NET, {Number(raw, "cores")} threads / 1 thread): RS256 signatures {Number(raw, "rs256_per_s_all")}/s / {Number(raw, "rs256_per_s_1")}/s; " +
             $"ES256 signatures {Number(raw, "es256_per_s_all")}/s / {Number(raw, "es256_per_s_1")}/s; PBKDF2-HMAC-SHA512 with {Number(raw, "pbkdf2_iterations")} iterations " +
             $"(Plinto's password hash) {raw.GetProperty("pbkdf2_per_s_all").GetDouble():0.0}/s / {raw.GetProperty("pbkdf2_per_s_1").GetDouble():0.0}/s.");
-        if (signIns.Count > 0 && signInLimits.Count == signIns.Count)
+        if (signIns.Count > 0)
         {
+            if (signInLimits.Count != signIns.Count)
+            {
+                throw new InvalidOperationException($"{signIns.Count} sign-in windows but {signInLimits.Count} hash-rate measurements (signin.raw.*.json).");
+            }
+
             // Each round's sign-in rate against the hash rate measured right after it: the machine's speed drifts.
             var shares = signIns.Zip(signInLimits, (s, l) => Rate(s) / l.GetProperty("pbkdf2_per_s_all").GetDouble()).ToList();
             var limits = string.Join(" / ", signInLimits.Select(l => l.GetProperty("pbkdf2_per_s_all").GetDouble().ToString("0.0", CultureInfo.InvariantCulture)));

@@ -22,7 +22,7 @@ internal sealed class StartupLock : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         var startupLock = new StartupLock(context, name);
-        if (context.Database.IsSqlite())
+        if (IsSqlite(context))
         {
             return startupLock;
         }
@@ -45,7 +45,7 @@ internal sealed class StartupLock : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (context.Database.IsSqlite())
+        if (IsSqlite(context))
         {
             return;
         }
@@ -62,7 +62,11 @@ internal sealed class StartupLock : IAsyncDisposable
         await context.Database.CloseConnectionAsync();
     }
 
-    // By provider name: IsNpgsql() would load the PostgreSQL provider on every node (docs/performance.md).
+    // By provider name: IsSqlite() and IsNpgsql() live in the providers' assemblies, so calling them would load the
+    // SQLite and PostgreSQL providers on every node, whichever it uses (docs/performance.md, lever 17).
+    private static bool IsSqlite(PlintoDbContext context) =>
+        context.Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite";
+
     private static bool IsPostgreSql(PlintoDbContext context) =>
         context.Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
