@@ -99,13 +99,59 @@ internal sealed class DeferredTokenWrites
     }
 }
 
-/// <summary>OpenIddict's token store, deferring its inserts and updates while <see cref="DeferredTokenWrites.Active"/>.</summary>
+/// <summary>
+/// OpenIddict's token store, deferring its inserts and updates while <see cref="DeferredTokenWrites.Active"/>, and
+/// reading a token by id or reference id (every refresh grant, every code redemption) through compiled queries: the
+/// same query as OpenIddict's (the token with its application and authorization, tracked), without building and
+/// looking up its expression tree on each call.
+/// </summary>
 internal sealed class PlintoTokenStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
     DeferredTokenWrites writes) : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
 {
+    private static readonly PerModelQuery<Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> ById =
+        new(() => EF.CompileAsyncQuery((DbContext db, string id, CancellationToken _) => db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .Include(token => token.Application).Include(token => token.Authorization).AsTracking()
+            .FirstOrDefault(token => token.Id == id)));
+
+    private static readonly PerModelQuery<Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> ByReferenceId =
+        new(() => EF.CompileAsyncQuery((DbContext db, string referenceId, CancellationToken _) => db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .Include(token => token.Application).Include(token => token.Authorization).AsTracking()
+            .FirstOrDefault(token => token.ReferenceId == referenceId)));
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        // As OpenIddict does: a token this context already tracks (created or read in this request) is that one.
+        foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>())
+        {
+            if (string.Equals(entry.Entity.Id, identifier, StringComparison.Ordinal))
+            {
+                return entry.Entity;
+            }
+        }
+
+        return await ById.For(db)(db, identifier, cancellationToken);
+    }
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>())
+        {
+            if (string.Equals(entry.Entity.ReferenceId, identifier, StringComparison.Ordinal))
+            {
+                return entry.Entity;
+            }
+        }
+
+        return await ByReferenceId.For(db)(db, identifier, cancellationToken);
+    }
+
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
         if (!writes.Active)

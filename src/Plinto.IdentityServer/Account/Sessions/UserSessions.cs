@@ -162,12 +162,18 @@ internal sealed class UserSessions(
     /// </summary>
     public async Task<(PlintoUser? User, bool SessionRevoked)> FindGrantAccountAsync(string userId, string? sessionId, CancellationToken cancellationToken)
     {
-        var row = await db.Users.AsNoTracking()
-            .Where(u => u.Id == userId)
-            .Select(u => new { User = u, Revoked = sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null) })
-            .SingleOrDefaultAsync(cancellationToken);
-        return row is null ? (null, false) : (row.User, row.Revoked);
+        var row = await GrantAccount.For(db)(db, userId, sessionId, cancellationToken);
+        return row is null ? (null, false) : (row.User, row.SessionRevoked);
     }
+
+    private sealed record GrantAccountRow(PlintoUser User, bool SessionRevoked);
+
+    // Compiled: every refresh grant and code redemption runs it; no expression tree built and looked up per call.
+    private static readonly PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<GrantAccountRow?>>> GrantAccount =
+        new(() => EF.CompileAsyncQuery((PlintoDbContext db, string userId, string? sessionId, CancellationToken _) => db.Users.AsNoTracking()
+            .Where(u => u.Id == userId)
+            .Select(u => new GrantAccountRow(u, sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null)))
+            .SingleOrDefault()));
 
     /// <summary>Cookie validation: the session must exist, belong to the cookie's user, and be neither revoked nor signed out.</summary>
     public static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
