@@ -89,7 +89,7 @@ internal static class Report
 
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Plinto's memory: peak RSS over the PostgreSQL scenarios {host.GetProperty("peak_rss_mb").GetString()} MB (with ES256: {host.GetProperty("peak_rss_es256_mb").GetString()} MB); " +
-            $"on SQLite, medians of five starts: idle RSS 3 s after ready {host.GetProperty("idle_rss_mb").GetString()} MB ({host.GetProperty("idle_rsses").GetString()}), " +
+            $"on SQLite in the default configuration (background jobs on), medians of five starts: idle RSS 3 s after ready {host.GetProperty("idle_rss_mb").GetString()} MB ({host.GetProperty("idle_rsses").GetString()}), " +
             $"start to ready {host.GetProperty("start_seconds").GetString()} s ({host.GetProperty("starts").GetString()}) " +
             $"(first start, creating the database: {host.GetProperty("first_start_seconds").GetString()} s).");
 

@@ -8,6 +8,11 @@ internal sealed class JobsOptions
 {
     public const string Section = "Plinto:Jobs";
 
+    /// <summary>
+    /// Whether this node runs the background jobs. Off, the node starts no scheduler at all: with a clustered store it
+    /// does not join the cluster, so it runs no firing of the triggers the other nodes stored (nor of triggers stored
+    /// before, when every node has it off). The nodes with it on run the jobs.
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>Quartz cron expression for <see cref="TokenPruningJob"/>; default: every hour at minute 17.</summary>
@@ -38,12 +43,23 @@ internal static class JobsServiceCollectionExtensions
                 $"Plinto:Jobs:TokenPruningSchedule '{options.TokenPruningSchedule}' is not a valid Quartz cron expression.");
         }
 
-        var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-
         builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
+        // The jobs stay registered, to be run by hand (the tests do) whether or not this node schedules them.
         builder.Services.AddTransient<TokenPruningJob>();
         builder.Services.AddTransient<SamlMetadataJob>();
-        builder.Services.AddQuartz(quartz =>
+        if (!options.Enabled)
+        {
+            // No scheduler: not only no triggers of our own (a clustered scheduler would still run the stored ones).
+            return builder;
+        }
+
+        AddScheduler(builder.Services, options, builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions());
+        return builder;
+    }
+
+    private static void AddScheduler(IServiceCollection services, JobsOptions options, DatabaseOptions database)
+    {
+        services.AddQuartz(quartz =>
         {
             quartz.ConfigureScheduler(scheduler =>
             {
@@ -54,20 +70,16 @@ internal static class JobsServiceCollectionExtensions
             UseJobStore(quartz, database);
             quartz.AddJob<TokenPruningJob>(job => job.WithIdentity(TokenPruningJob.Key).StoreDurably());
             quartz.AddJob<SamlMetadataJob>(job => job.WithIdentity(SamlMetadataJob.Key).StoreDurably());
-            if (options.Enabled)
-            {
-                quartz.AddTrigger(trigger => trigger
-                    .ForJob(TokenPruningJob.Key)
-                    .WithIdentity("token-pruning-schedule")
-                    .WithCronSchedule(options.TokenPruningSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
-                quartz.AddTrigger(trigger => trigger
-                    .ForJob(SamlMetadataJob.Key)
-                    .WithIdentity("saml-metadata-schedule")
-                    .WithCronSchedule(options.SamlMetadataSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
-            }
+            quartz.AddTrigger(trigger => trigger
+                .ForJob(TokenPruningJob.Key)
+                .WithIdentity("token-pruning-schedule")
+                .WithCronSchedule(options.TokenPruningSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
+            quartz.AddTrigger(trigger => trigger
+                .ForJob(SamlMetadataJob.Key)
+                .WithIdentity("saml-metadata-schedule")
+                .WithCronSchedule(options.SamlMetadataSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
         });
-        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
-        return builder;
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace Plinto.IdentityServer.Tests.Cluster;
 /// <summary>
 /// Three Plinto processes on one PostgreSQL, as the Helm chart runs them: migrations first (the
 /// <c>migrate</c> command, as the pre-install hook does), then nodes with MigrateOnStart=false sharing the
-/// signing/encryption key files, the data protection key ring and the Quartz cluster through the database.
+/// signing/encryption key files, the data protection key ring and the Quartz cluster through the database; and a
+/// fourth node with the jobs off (<c>Plinto:Jobs:Enabled=false</c>), which must stay out of the Quartz cluster.
 /// </summary>
 [NonParallelizable]
 internal sealed partial class MultiNodeTests
@@ -31,6 +32,8 @@ internal sealed partial class MultiNodeTests
     private PlintoProcess Node2 => nodes[1];
 
     private PlintoProcess Node3 => nodes[2];
+
+    private PlintoProcess NodeWithoutJobs => nodes[3];
 
     [OneTimeSetUp]
     public async Task StartClusterAsync()
@@ -54,13 +57,18 @@ internal sealed partial class MultiNodeTests
         Assert.That(exitCode, Is.Zero, output);
 
         metricsPort = PlintoProcess.FreePort();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 4; i++)
         {
             var nodeSettings = new Dictionary<string, string?>(settings)
             {
                 // Each node its own data folder: nothing may be shared through the file system.
                 ["Plinto:DataDirectory"] = Directory.CreateDirectory(Path.Combine(folder, $"node{i + 1}")).FullName,
             };
+            if (i == 3)
+            {
+                nodeSettings["Plinto:Jobs:Enabled"] = "false";
+            }
+
             if (i == 0)
             {
                 nodeSettings["Plinto:Telemetry:PrometheusPort"] = metricsPort.ToString(CultureInfo.InvariantCulture);
@@ -126,6 +134,7 @@ internal sealed partial class MultiNodeTests
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand("SELECT count(*) FROM qrtz_scheduler_state", connection);
+            // Three: the node with the jobs off starts no scheduler (a clustered one would run the stored triggers).
             Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo(3L), "three scheduler instances checked in to the cluster");
         }
 
@@ -142,6 +151,7 @@ internal sealed partial class MultiNodeTests
         var duplicates = firings.GroupBy(f => f.Scheduled).Where(g => g.Count() > 1).Select(g => $"{g.Key} on nodes {string.Join(",", g.Select(f => f.Node))}").ToList();
         Assert.That(firings.Select(f => f.Scheduled).Distinct().Count(), Is.GreaterThanOrEqualTo(5), "the job fired");
         Assert.That(duplicates, Is.Empty, "a firing ran on more than one node");
+        Assert.That(firings.Where(f => f.Node == nodes.IndexOf(NodeWithoutJobs) + 1), Is.Empty, "the node with the jobs off ran a firing");
     }
 
     [Test, Order(3)]
