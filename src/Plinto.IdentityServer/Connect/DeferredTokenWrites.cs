@@ -121,35 +121,30 @@ internal sealed class PlintoTokenStore(
             .Include(token => token.Application).Include(token => token.Authorization).AsTracking()
             .FirstOrDefault(token => token.ReferenceId == referenceId)));
 
-    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
+    public override ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken) =>
+        FindAsync(identifier, static token => token.Id, ById, cancellationToken);
+
+    public override ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken) =>
+        FindAsync(identifier, static token => token.ReferenceId, ByReferenceId, cancellationToken);
+
+    private async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindAsync(
+        string identifier,
+        Func<OpenIddictEntityFrameworkCoreToken, string?> key,
+        PerModelQuery<Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> query,
+        CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         var db = await Context.GetDbContextAsync(cancellationToken);
         // As OpenIddict does: a token this context already tracks (created or read in this request) is that one.
         foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>())
         {
-            if (string.Equals(entry.Entity.Id, identifier, StringComparison.Ordinal))
+            if (string.Equals(key(entry.Entity), identifier, StringComparison.Ordinal))
             {
                 return entry.Entity;
             }
         }
 
-        return await ById.For(db)(db, identifier, cancellationToken);
-    }
-
-    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(identifier);
-        var db = await Context.GetDbContextAsync(cancellationToken);
-        foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>())
-        {
-            if (string.Equals(entry.Entity.ReferenceId, identifier, StringComparison.Ordinal))
-            {
-                return entry.Entity;
-            }
-        }
-
-        return await ByReferenceId.For(db)(db, identifier, cancellationToken);
+        return await query.For(db)(db, identifier, cancellationToken);
     }
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
@@ -173,15 +168,25 @@ internal sealed class PlintoTokenStore(
         }
 
         var db = await Context.GetDbContextAsync(cancellationToken);
-        if (db.Entry(token).State is EntityState.Added)
+        var entry = db.Entry(token);
+        if (entry.State is EntityState.Added)
         {
             // A row created in this sign-in (a reference code getting its payload): still one insert.
             return;
         }
 
         // As OpenIddict does: the update carries the concurrency token the row was read with and stores a new one.
-        db.Attach(token);
+        if (entry.State is EntityState.Detached)
+        {
+            db.Attach(token);
+            token.ConcurrencyToken = Guid.NewGuid().ToString();
+            db.Update(token);
+            return;
+        }
+
+        // Read in this request (the code or refresh token being redeemed): change detection writes only the columns
+        // that changed (status, redemption date, concurrency token) instead of all of them, still conditioned on the
+        // concurrency token the row was read with.
         token.ConcurrencyToken = Guid.NewGuid().ToString();
-        db.Update(token);
     }
 }
