@@ -29,8 +29,8 @@ export BENCH_MACHINE_SECRET=bench-machine-secret-0123456789-abcdefghij BENCH_WEB
 export BENCH_REDIRECT_URI=http://127.0.0.1:5999/callback
 export BENCH_REFRESH_TOKENS=$((CONNECTIONS + 8))
 # Plinto's password hash parameters (Account/AccountServiceCollectionExtensions.cs); the peer hashes the same way.
-PBKDF2_ITERATIONS=210000
-grep -q "IterationCount = 210_000" src/Plinto.IdentityServer/Account/AccountServiceCollectionExtensions.cs \
+PBKDF2_ITERATIONS=220000
+grep -q "PasswordIterations = 220_000;" src/Plinto.IdentityServer/Account/AccountServiceCollectionExtensions.cs \
   || { echo "Plinto's PBKDF2 iteration count changed: update PBKDF2_ITERATIONS in bench/run.sh" >&2; exit 1; }
 export BENCH_PBKDF2_ITERATIONS=$PBKDF2_ITERATIONS
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Identity;
 namespace Plinto.IdentityServer.Account.Passwords;
 
 /// <summary>
-/// Runs password checks (PBKDF2 with 210,000 iterations: about 0.1 s of CPU each) on dedicated threads, at most one
+/// Runs password checks (PBKDF2 with 220,000 iterations: about 0.1 s of CPU each) on dedicated threads, at most one
 /// per core. Run on the thread pool, a burst of sign-ins (or a credential-stuffing attack) blocks every pool thread
 /// and everything else on the node waits for new ones: discovery, token requests, health probes. Here the pool stays
 /// free, excess checks wait in line without holding a thread, and the hashing still uses every core.
