@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using MailKit.Security;
+using Plinto.IdentityServer.Account.Email;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
@@ -7,6 +9,20 @@ namespace Plinto.IdentityServer.Tests.Account;
 /// <summary>With an SMTP host configured, account e-mails go out through MailKit over a real SMTP conversation.</summary>
 internal sealed partial class SmtpEmailTests
 {
+    [Test]
+    public void Every_security_setting_is_MailKits_option_of_the_same_name_and_value()
+    {
+        // Plinto:Email:Smtp:Security binds to Plinto's own enum (MailKit stays unloaded until mail is sent); the names
+        // documented and accepted are MailKit's, each passed on as that option.
+        Assert.That(Enum.GetNames<SmtpSecurity>(), Is.EquivalentTo(Enum.GetNames<SecureSocketOptions>()));
+        foreach (var security in Enum.GetValues<SmtpSecurity>())
+        {
+            var option = SmtpMailTransport.ToMailKit(security);
+            Assert.That(option.ToString(), Is.EqualTo(security.ToString()));
+            Assert.That((int)option, Is.EqualTo((int)security), "a numeric setting means the same as before");
+        }
+    }
+
     [Test]
     public async Task The_confirmation_email_is_sent_over_SMTP_and_its_link_confirms_the_address()
     {

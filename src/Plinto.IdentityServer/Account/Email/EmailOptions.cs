@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using MailKit.Security;
 
 namespace Plinto.IdentityServer.Account.Email;
 
@@ -29,10 +28,32 @@ internal sealed class SmtpOptions
     [Range(1, 65535)]
     public int Port { get; set; } = 587;
 
-    /// <summary>MailKit's choice: Auto, None, SslOnConnect, StartTls or StartTlsWhenAvailable.</summary>
-    public SecureSocketOptions Security { get; set; } = SecureSocketOptions.Auto;
+    /// <summary>Auto, None, SslOnConnect, StartTls or StartTlsWhenAvailable (MailKit's choices, same names).</summary>
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
 
     public string? Username { get; set; }
 
     public string? Password { get; set; }
+}
+
+/// <summary>
+/// MailKit's <c>SecureSocketOptions</c>, same names and values. Plinto's own type so that binding and validating the
+/// options at start does not load MailKit: a node that has sent no mail has not mapped it (docs/performance.md, lever 20).
+/// </summary>
+internal enum SmtpSecurity
+{
+    /// <summary>No encryption.</summary>
+    None = 0,
+
+    /// <summary>SSL on connect for port 465, otherwise STARTTLS when the server offers it.</summary>
+    Auto = 1,
+
+    /// <summary>TLS from the first byte (SMTPS, usually port 465).</summary>
+    SslOnConnect = 2,
+
+    /// <summary>STARTTLS, required.</summary>
+    StartTls = 3,
+
+    /// <summary>STARTTLS when the server offers it, plain text otherwise.</summary>
+    StartTlsWhenAvailable = 4,
 }

@@ -9,31 +9,42 @@ namespace Plinto.IdentityServer.Account.Email;
 /// </summary>
 internal sealed class MailQueue
 {
-    private readonly Channel<MimeMessage> channel = Channel.CreateBounded<MimeMessage>(
+    // Typed with a class of ours rather than MimeKit's message: creating the queue at start then does not load MimeKit.
+    private readonly Channel<QueuedMail> channel = Channel.CreateBounded<QueuedMail>(
         new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
-    public bool TryEnqueue(MimeMessage message) => channel.Writer.TryWrite(message);
+    public bool TryEnqueue(MimeMessage message) => channel.Writer.TryWrite(new QueuedMail(message));
 
-    public ChannelReader<MimeMessage> Reader => channel.Reader;
+    public ChannelReader<QueuedMail> Reader => channel.Reader;
 
     public void Complete() => channel.Writer.TryComplete();
+}
+
+internal sealed class QueuedMail(MimeMessage message)
+{
+    public MimeMessage Message { get; } = message;
 }
 
 internal sealed partial class MailDispatcher(MailQueue queue, IMailTransport transport, ILogger<MailDispatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var message in queue.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var mail in queue.Reader.ReadAllAsync(stoppingToken))
         {
-            try
-            {
-                await transport.SendAsync(message, stoppingToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                // Only the kind of failure: SMTP error texts often quote the recipient. The person can ask again.
-                LogSendFailed(logger, exception.GetType().Name, message.MessageId ?? "-");
-            }
+            await SendAsync(mail, stoppingToken);
+        }
+    }
+
+    private async Task SendAsync(QueuedMail mail, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await transport.SendAsync(mail.Message, stoppingToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Only the kind of failure: SMTP error texts often quote the recipient. The person can ask again.
+            LogSendFailed(logger, exception.GetType().Name, mail.Message.MessageId ?? "-");
         }
     }
 

@@ -1,4 +1,5 @@
 using MailKit.Net.Smtp;
+using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
 
@@ -16,7 +17,7 @@ internal sealed partial class SmtpMailTransport(IOptions<EmailOptions> options, 
     {
         var smtp = options.Value.Smtp;
         using var client = new SmtpClient();
-        await client.ConnectAsync(smtp.Host!, smtp.Port, smtp.Security, cancellationToken);
+        await client.ConnectAsync(smtp.Host!, smtp.Port, ToMailKit(smtp.Security), cancellationToken);
         if (!string.IsNullOrEmpty(smtp.Username))
         {
             await client.AuthenticateAsync(smtp.Username, smtp.Password ?? string.Empty, cancellationToken);
@@ -26,6 +27,15 @@ internal sealed partial class SmtpMailTransport(IOptions<EmailOptions> options, 
         await client.DisconnectAsync(quit: true, cancellationToken);
         LogSent(logger, message.MessageId ?? "-", smtp.Host!);
     }
+
+    internal static SecureSocketOptions ToMailKit(SmtpSecurity security) => security switch
+    {
+        SmtpSecurity.None => SecureSocketOptions.None,
+        SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+        SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
+        SmtpSecurity.StartTlsWhenAvailable => SecureSocketOptions.StartTlsWhenAvailable,
+        _ => SecureSocketOptions.Auto,
+    };
 
     // Never the body or the recipient: messages carry confirmation and reset links.
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent message {MessageId} through {SmtpHost}.")]

@@ -16,7 +16,9 @@ internal sealed partial class MailModel(IHostEnvironment environment, IServicePr
 
     public sealed record MailEntry(DateTimeOffset Date, string To, string Subject, string Body, IReadOnlyList<string> Links);
 
-    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    // Synchronous on purpose (a development page reading a few local files): an awaited Task<MimeMessage> would put
+    // MimeKit in this class's state machine, and MVC's scan of the assembly's types would load MimeKit at every start.
+    public IActionResult OnGet(CancellationToken cancellationToken)
     {
         if (!environment.IsDevelopment() || services.GetService<MailDropFolder>() is not { } folder)
         {
@@ -26,7 +28,7 @@ internal sealed partial class MailModel(IHostEnvironment environment, IServicePr
         var entries = new List<MailEntry>();
         foreach (var file in new DirectoryInfo(folder.Path).EnumerateFiles("*.eml").OrderByDescending(f => f.Name).Take(50))
         {
-            var message = await MimeMessage.LoadAsync(file.FullName, cancellationToken);
+            var message = MimeMessage.Load(file.FullName, cancellationToken);
             var body = message.TextBody ?? string.Empty;
             entries.Add(new MailEntry(message.Date, message.To.ToString(), message.Subject ?? string.Empty, body,
                 LinkPattern().Matches(body).Select(m => m.Value).ToList()));
