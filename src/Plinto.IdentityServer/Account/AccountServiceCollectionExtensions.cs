@@ -103,7 +103,12 @@ internal static class AccountServiceCollectionExtensions
     private static void AddPlintoEmail(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations()
+            // Data annotations do not reach the nested SMTP settings; and the binder takes any number for an enum.
+            .Validate(o => o.Smtp.Port is >= 1 and <= 65535, "Plinto:Email:Smtp:Port must be between 1 and 65535.")
+            .Validate(o => Enum.IsDefined(o.Smtp.Security),
+                "Plinto:Email:Smtp:Security must be Auto, None, SslOnConnect, StartTls or StartTlsWhenAvailable.")
+            .ValidateOnStart();
         services.AddSingleton<MailQueue>();
         services.AddHostedService<MailDispatcher>();
         services.AddTransient<AccountEmailSender>();

@@ -54,6 +54,32 @@ internal sealed class PasswordStorageTests(DatabaseProvider provider) : Database
         Assert.That(again, Is.Empty, "the upgraded hash verifies");
     }
 
+    [Test]
+    public async Task A_hash_upgrade_that_loses_a_race_leaves_the_request_able_to_save_the_account()
+    {
+        var email = UniqueUser.Email("rehash-race");
+        await Factory.CreateUserAsync(email, UniqueUser.Password);
+        await ReplaceHashAsync(email, 210_000);
+
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+        var user = await users.FindByEmailAsync(email) ?? throw new InvalidOperationException("no such user");
+
+        // Another request signs the same account in after this one read it, and upgrades the hash first.
+        await using (var other = Factory.Services.CreateAsyncScope())
+        {
+            var otherUsers = other.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            var same = await otherUsers.FindByEmailAsync(email) ?? throw new InvalidOperationException("no such user");
+            Assert.That(await otherUsers.CheckPasswordAsync(same, UniqueUser.Password), Is.True);
+        }
+
+        Assert.That(await users.CheckPasswordAsync(user, UniqueUser.Password), Is.True, "the password is right; only the upgrade lost");
+        // What the sign-in does next (its session, the failure count) saves the account in this same request.
+        var saved = await users.UpdateAsync(user);
+        Assert.That(saved.Succeeded, Is.True, string.Join("; ", saved.Errors.Select(e => e.Code)));
+        Assert.That(Parse(await StoredHashAsync(email)).Iterations, Is.EqualTo(220_000), "the winner's upgrade stays");
+    }
+
     // Microsoft.AspNetCore.Cryptography.KeyDerivation.KeyDerivationPrf.HMACSHA512
     private const uint KeyDerivationPrfSha512 = 2;
 

@@ -23,6 +23,22 @@ internal sealed partial class SmtpEmailTests
         }
     }
 
+    [TestCase("Plinto:Email:Smtp:Security", "7", "Plinto:Email:Smtp:Security must be Auto, None")]
+    [TestCase("Plinto:Email:Smtp:Security", "Tls", "Plinto:Email:Smtp:Security")]
+    [TestCase("Plinto:Email:Smtp:Port", "0", "Plinto:Email:Smtp:Port must be between 1 and 65535")]
+    public async Task A_bad_SMTP_setting_stops_start_up_naming_the_setting(string key, string value, string message)
+    {
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?>
+        {
+            ["Plinto:Email:PickupDirectory"] = null,
+            ["Plinto:Email:Smtp:Host"] = "127.0.0.1",
+            [key] = value,
+        });
+
+        // Never a quiet fallback to another (weaker) choice: a number outside the enum used to mean "Auto".
+        Assert.That(Assert.Catch(() => _ = factory.Server)!.ToString(), Does.Contain(message));
+    }
+
     [Test]
     public async Task The_confirmation_email_is_sent_over_SMTP_and_its_link_confirms_the_address()
     {

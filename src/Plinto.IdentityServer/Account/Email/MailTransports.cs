@@ -34,7 +34,9 @@ internal sealed partial class SmtpMailTransport(IOptions<EmailOptions> options, 
         SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
         SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
         SmtpSecurity.StartTlsWhenAvailable => SecureSocketOptions.StartTlsWhenAvailable,
-        _ => SecureSocketOptions.Auto,
+        SmtpSecurity.Auto => SecureSocketOptions.Auto,
+        // Refused at start (AccountServiceCollectionExtensions); never quietly a weaker choice.
+        _ => throw new ArgumentOutOfRangeException(nameof(security), security, "Unknown SMTP security setting."),
     };
 
     // Never the body or the recipient: messages carry confirmation and reset links.

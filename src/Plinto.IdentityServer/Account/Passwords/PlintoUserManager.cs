@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Plinto.IdentityServer.Data;
 
 namespace Plinto.IdentityServer.Account.Passwords;
 
@@ -19,7 +20,8 @@ internal sealed class PlintoUserManager(
     ILookupNormalizer keyNormalizer,
     IdentityErrorDescriber errors,
     IServiceProvider services,
-    ILogger<UserManager<PlintoUser>> logger)
+    ILogger<UserManager<PlintoUser>> logger,
+    PlintoDbContext db)
     : UserManager<PlintoUser>(store, optionsAccessor, passwordHasher, userValidators, passwordValidators, keyNormalizer, errors, services, logger)
 {
     protected override async Task<PasswordVerificationResult> VerifyPasswordAsync(IUserPasswordStore<PlintoUser> store, PlintoUser user, string password)
@@ -34,8 +36,13 @@ internal sealed class PlintoUserManager(
         var updated = await UpdateUserAsync(user);
         if (!updated.Succeeded)
         {
-            // The password was right; the stronger hash is written at a later sign-in.
-            Logger.LogWarning("The password hash of a user could not be upgraded: {Errors}", string.Join("; ", updated.Errors.Select(e => e.Code)));
+            // The password was right; the stronger hash is written at a later sign-in. Most likely another request
+            // changed the account since it was read (the same account signing in twice at once): the store leaves the
+            // row marked modified with a stale concurrency stamp, and the next save of this request (the sign-in's
+            // session) would fail on it, or write the new hash past a failed validation. Back to what is stored.
+            await db.Entry(user).ReloadAsync(CancellationToken);
+            Logger.LogWarning("The password hash of user {UserId} could not be upgraded: {Errors}",
+                user.Id, string.Join("; ", updated.Errors.Select(e => e.Code)));
         }
 
         return PasswordVerificationResult.Success;
