@@ -175,18 +175,15 @@ internal sealed class PlintoTokenStore(
             return;
         }
 
-        // As OpenIddict does: the update carries the concurrency token the row was read with and stores a new one.
         if (entry.State is EntityState.Detached)
         {
-            db.Attach(token);
-            token.ConcurrencyToken = Guid.NewGuid().ToString();
-            db.Update(token);
-            return;
+            // Not read through this context: attached with the values it was read with, every column written.
+            db.Attach(token).State = EntityState.Modified;
         }
 
-        // Read in this request (the code or refresh token being redeemed): change detection writes only the columns
-        // that changed (status, redemption date, concurrency token) instead of all of them, still conditioned on the
-        // concurrency token the row was read with.
+        // As OpenIddict does: the update carries the concurrency token the row was read with (the original value) and
+        // stores a new one. A token read in this request (the code or refresh token being redeemed) is written by
+        // change detection: only the columns that changed (status, redemption date, concurrency token).
         token.ConcurrencyToken = Guid.NewGuid().ToString();
     }
 }

@@ -25,7 +25,7 @@ internal sealed class SmtpOptions
 {
     public string? Host { get; set; }
 
-    [Range(1, 65535)]
+    /// <summary>1–65535, checked at start (data annotations do not reach nested options).</summary>
     public int Port { get; set; } = 587;
 
     /// <summary>Auto, None, SslOnConnect, StartTls or StartTlsWhenAvailable (MailKit's choices, same names).</summary>

@@ -31,20 +31,15 @@ internal sealed partial class MailDispatcher(MailQueue queue, IMailTransport tra
     {
         await foreach (var mail in queue.Reader.ReadAllAsync(stoppingToken))
         {
-            await SendAsync(mail, stoppingToken);
-        }
-    }
-
-    private async Task SendAsync(QueuedMail mail, CancellationToken stoppingToken)
-    {
-        try
-        {
-            await transport.SendAsync(mail.Message, stoppingToken);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            // Only the kind of failure: SMTP error texts often quote the recipient. The person can ask again.
-            LogSendFailed(logger, exception.GetType().Name, mail.Message.MessageId ?? "-");
+            try
+            {
+                await transport.SendAsync(mail.Message, stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // Only the kind of failure: SMTP error texts often quote the recipient. The person can ask again.
+                LogSendFailed(logger, exception.GetType().Name, mail.Message.MessageId ?? "-");
+            }
         }
     }
 

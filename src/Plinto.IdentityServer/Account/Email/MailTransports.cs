@@ -17,7 +17,8 @@ internal sealed partial class SmtpMailTransport(IOptions<EmailOptions> options, 
     {
         var smtp = options.Value.Smtp;
         using var client = new SmtpClient();
-        await client.ConnectAsync(smtp.Host!, smtp.Port, ToMailKit(smtp.Security), cancellationToken);
+        // Same names and values as MailKit's options (SmtpEmailTests); anything else is refused at start.
+        await client.ConnectAsync(smtp.Host!, smtp.Port, (SecureSocketOptions)smtp.Security, cancellationToken);
         if (!string.IsNullOrEmpty(smtp.Username))
         {
             await client.AuthenticateAsync(smtp.Username, smtp.Password ?? string.Empty, cancellationToken);
@@ -27,17 +28,6 @@ internal sealed partial class SmtpMailTransport(IOptions<EmailOptions> options, 
         await client.DisconnectAsync(quit: true, cancellationToken);
         LogSent(logger, message.MessageId ?? "-", smtp.Host!);
     }
-
-    internal static SecureSocketOptions ToMailKit(SmtpSecurity security) => security switch
-    {
-        SmtpSecurity.None => SecureSocketOptions.None,
-        SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
-        SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
-        SmtpSecurity.StartTlsWhenAvailable => SecureSocketOptions.StartTlsWhenAvailable,
-        SmtpSecurity.Auto => SecureSocketOptions.Auto,
-        // Refused at start (AccountServiceCollectionExtensions); never quietly a weaker choice.
-        _ => throw new ArgumentOutOfRangeException(nameof(security), security, "Unknown SMTP security setting."),
-    };
 
     // Never the body or the recipient: messages carry confirmation and reset links.
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent message {MessageId} through {SmtpHost}.")]
