@@ -19,3 +19,14 @@ internal sealed class DatabaseOptions
 
     public bool MigrateOnStart { get; set; } = true;
 }
+
+internal static class DatabaseProviderNames
+{
+    // By provider name: EF Core's IsSqlite() and IsNpgsql() live in the providers' assemblies, so calling them would
+    // load the SQLite and PostgreSQL providers on every node, whichever it uses (docs/performance.md, lever 17).
+    public static bool RunsOnSqlite(this PlintoDbContext context) =>
+        context.Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite";
+
+    public static bool RunsOnPostgreSql(this PlintoDbContext context) =>
+        context.Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+}

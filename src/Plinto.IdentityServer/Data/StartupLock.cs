@@ -22,14 +22,14 @@ internal sealed class StartupLock : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         var startupLock = new StartupLock(context, name);
-        if (IsSqlite(context))
+        if (context.RunsOnSqlite())
         {
             return startupLock;
         }
 
         // The lock belongs to the session: keep one connection open for the whole critical section.
         await context.Database.OpenConnectionAsync(cancellationToken);
-        if (IsPostgreSql(context))
+        if (context.RunsOnPostgreSql())
         {
             await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({Key(name)})", cancellationToken);
         }
@@ -45,12 +45,12 @@ internal sealed class StartupLock : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (IsSqlite(context))
+        if (context.RunsOnSqlite())
         {
             return;
         }
 
-        if (IsPostgreSql(context))
+        if (context.RunsOnPostgreSql())
         {
             await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({Key(name)})");
         }
@@ -61,14 +61,6 @@ internal sealed class StartupLock : IAsyncDisposable
 
         await context.Database.CloseConnectionAsync();
     }
-
-    // By provider name: IsSqlite() and IsNpgsql() live in the providers' assemblies, so calling them would load the
-    // SQLite and PostgreSQL providers on every node, whichever it uses (docs/performance.md, lever 17).
-    private static bool IsSqlite(PlintoDbContext context) =>
-        context.Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite";
-
-    private static bool IsPostgreSql(PlintoDbContext context) =>
-        context.Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
     // A stable 64-bit key per name (string.GetHashCode is randomized per process).
     private static long Key(string name) =>

@@ -1,7 +1,9 @@
+using System.Data.Common;
 using System.Net;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
@@ -104,6 +106,57 @@ internal sealed class DeferredTokenWritesTests(DatabaseProvider provider) : Data
             "nothing was issued, so nothing was stored and the code was not spent");
         var tokens = await OidcClient.RedeemCodeAsync(Factory.CreateClient(), code, ConfidentialRedirect, pkce, ConfidentialClientId, ConfidentialSecret);
         Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Json.ToString());
+    }
+
+    [Test]
+    public async Task A_refresh_grant_whose_write_fails_stores_nothing_and_the_refresh_token_still_works()
+    {
+        var (email, browser) = await SignedInUserAsync();
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(browser, email);
+        var subject = await SubjectAsync(email);
+        var before = await TokenRowsAsync(subject);
+
+        // The last statement of the batch that redeems the refresh token and inserts the new ones fails, after the
+        // others ran: on PostgreSQL that batch has no BEGIN … COMMIT of its own, so what undoes the redemption and
+        // the inserts is the implicit transaction of the batch (Connect/DeferredTokenWrites.cs).
+        await using (var failing = Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.ConfigureDbContext<PlintoDbContext>(options => options.AddInterceptors(new FailingTokenWrites())))))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["grant_type"] = "refresh_token",
+                    ["refresh_token"] = tokens.Get("refresh_token"),
+                    ["client_id"] = ConfidentialClientId,
+                    ["client_secret"] = ConfidentialSecret,
+                }),
+            };
+            using var failed = await failing.CreateClient().SendAsync(request);
+            Assert.That(failed.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
+        }
+
+        Assert.That(await TokenRowsAsync(subject), Is.EquivalentTo(before), "the redemption and the new rows were rolled back together");
+        var refreshed = await OidcClient.RefreshAsync(Factory.CreateClient(), tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Json.ToString());
+    }
+
+    /// <summary>
+    /// Appends a statement that fails on every provider to the command that inserts the new tokens: on PostgreSQL the
+    /// one batch that also redeems the refresh token; on SQLite (no batching) the first insert, after the redemption ran.
+    /// </summary>
+    private sealed class FailingTokenWrites : DbCommandInterceptor
+    {
+        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (command.CommandText.Contains("INSERT INTO \"OpenIddictTokens\"", StringComparison.Ordinal))
+            {
+                command.CommandText += ";\nSELECT 1 FROM plinto_no_such_table;";
+            }
+
+            return ValueTask.FromResult(result);
+        }
     }
 
     /// <summary>The fixture's host plus a sign-in handler that lets token requests on only when two have arrived.</summary>
