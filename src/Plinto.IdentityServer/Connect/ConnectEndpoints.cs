@@ -52,7 +52,8 @@ internal static class ConnectEndpoints
         return UserGrantAsync(
             context, request, services.GetRequiredService<UserManager<PlintoUser>>(), services.GetRequiredService<SignInManager<PlintoUser>>(),
             services.GetRequiredService<PlintoPrincipalFactory>(), services.GetRequiredService<IOptions<TokenOptions>>(),
-            services.GetRequiredService<UserSessions>(), services.GetRequiredService<OrganizationMemberships>(),
+            services.GetRequiredService<UserSessions>(), services.GetRequiredService<GrantAccountPrefetch>(),
+            services.GetRequiredService<OrganizationMemberships>(),
             services.GetRequiredService<TimeProvider>(), cancellationToken);
     }
 
@@ -76,6 +77,7 @@ internal static class ConnectEndpoints
         PlintoPrincipalFactory principals,
         IOptions<TokenOptions> tokenOptions,
         UserSessions sessions,
+        GrantAccountPrefetch prefetch,
         OrganizationMemberships memberships,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -86,7 +88,10 @@ internal static class ConnectEndpoints
         // The account may have changed since the code or refresh token was issued. A temporary lockout is not a
         // reason: anyone can trigger one with wrong passwords, and it must not end the owner's sessions elsewhere.
         var sessionId = granted.GetClaim(UserSessions.SessionIdClaim);
-        var (user, sessionRevoked) = await sessions.FindGrantAccountAsync(granted.GetClaim(Claims.Subject)!, sessionId, cancellationToken);
+        var subject = granted.GetClaim(Claims.Subject)!;
+        var (user, sessionRevoked) = prefetch.TryTake(subject, sessionId, out var account)
+            ? (account?.User, account?.SessionRevoked ?? false)
+            : await sessions.FindGrantAccountAsync(subject, sessionId, cancellationToken);
         if (user is null || !await signIn.CanSignInAsync(user))
         {
             return Reject(Errors.InvalidGrant, "The token is no longer valid.");

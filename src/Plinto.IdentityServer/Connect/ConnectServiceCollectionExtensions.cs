@@ -20,6 +20,7 @@ internal static class ConnectServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<ClientCatalogOptions>, ValidateClientCatalogOptions>();
         services.AddScoped<PlintoPrincipalFactory>();
         services.AddScoped<DeferredTokenWrites>();
+        services.AddScoped<GrantAccountPrefetch>();
         services.AddSingleton<CatalogCache>();
         services.AddHostedService<ClientCatalogReconciler>();
 
@@ -113,6 +114,7 @@ internal static class ConnectServiceCollectionExtensions
                 options.AddEventHandler(TokenStorage.Descriptor);
                 options.AddEventHandler(DeferredTokenWrites.Begin.Descriptor);
                 options.AddEventHandler(DeferredTokenWrites.Flush.Descriptor);
+                options.AddEventHandler(GrantAccountPrefetch.Request.Descriptor);
                 options.AddEventHandler(AcrDiscoveryHandler.Descriptor);
                 options.AddEventHandler(Organizations.ExtractRequestedOrganization.Descriptor);
                 options.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.Discovery.AttachSigningKeys.Descriptor);

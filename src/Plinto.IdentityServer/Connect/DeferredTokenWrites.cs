@@ -5,6 +5,8 @@ using OpenIddict.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
+using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Sessions;
 using Plinto.IdentityServer.Data;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -105,10 +107,11 @@ internal sealed class DeferredTokenWrites
 
         /// <summary>
         /// A refresh grant on PostgreSQL: the redemption and the new rows without a <c>BEGIN</c> … <c>COMMIT</c> of
-        /// their own, one round trip fewer. EF Core sends them as one batch, and PostgreSQL runs the statements before
-        /// one Sync message as one implicit transaction, committed at the Sync if none failed and rolled back if one
-        /// did (PostgreSQL documentation, Frontend/Backend Protocol, "Extended Query" and "Pipelining"): all stored or
-        /// nothing (tested). The one outcome that is not an error, a lost race on the redemption (zero rows updated),
+        /// their own, one round trip fewer. EF Core sends them as one batch (every key and value is set by the client,
+        /// so nothing needs a round trip of its own; a handful of statements is far below the batch size limit), and
+        /// PostgreSQL runs the statements before one Sync message as one implicit transaction, committed at the Sync if
+        /// none failed and rolled back if one did (PostgreSQL documentation, Frontend/Backend Protocol, "Extended
+        /// Query" and "Pipelining"): all stored or nothing (tested). The one outcome that is not an error, a lost race on the redemption (zero rows updated),
         /// leaves the new rows stored, as the other providers' path above does by saving them again.
         /// </summary>
         private async Task SaveInOneBatchAsync(CancellationToken cancellationToken)
@@ -136,13 +139,15 @@ internal sealed class DeferredTokenWrites
 /// OpenIddict's token store, deferring its inserts and updates while <see cref="DeferredTokenWrites.Active"/>, and
 /// reading a token by id or reference id (every refresh grant, every code redemption) through compiled queries: the
 /// same query as OpenIddict's (the token with its application and authorization, tracked), without building and
-/// looking up its expression tree on each call.
+/// looking up its expression tree on each call. When the token endpoint asked for it (<see cref="GrantAccountPrefetch"/>),
+/// the same query also reads the account the token names, which the endpoint checks next.
 /// </summary>
 internal sealed class PlintoTokenStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
-    DeferredTokenWrites writes) : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
+    DeferredTokenWrites writes,
+    GrantAccountPrefetch prefetch) : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
 {
     private static readonly PerModelQuery<Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> ById =
         new(() => EF.CompileAsyncQuery((DbContext db, string id, CancellationToken _) => db.Set<OpenIddictEntityFrameworkCoreToken>()
@@ -154,16 +159,44 @@ internal sealed class PlintoTokenStore(
             .Include(token => token.Application).Include(token => token.Authorization).AsTracking()
             .FirstOrDefault(token => token.ReferenceId == referenceId)));
 
+    // The same, with the account the token names (a left join on its subject) and whether the browser session the
+    // grant came from was revoked: what UserSessions.FindGrantAccountAsync reads, in the same round trip.
+    private static readonly PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<TokenWithAccount?>>> ByIdWithAccount =
+        new(() => EF.CompileAsyncQuery((PlintoDbContext db, string id, string? sessionId, CancellationToken _) =>
+            (from token in db.Set<OpenIddictEntityFrameworkCoreToken>().AsTracking()
+             where token.Id == id
+             from user in db.Users.Where(u => u.Id == token.Subject).DefaultIfEmpty()
+             select new TokenWithAccount(token, token.Application, token.Authorization, user,
+                 sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null)))
+            .FirstOrDefault()));
+
+    private static readonly PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<TokenWithAccount?>>> ByReferenceIdWithAccount =
+        new(() => EF.CompileAsyncQuery((PlintoDbContext db, string referenceId, string? sessionId, CancellationToken _) =>
+            (from token in db.Set<OpenIddictEntityFrameworkCoreToken>().AsTracking()
+             where token.ReferenceId == referenceId
+             from user in db.Users.Where(u => u.Id == token.Subject).DefaultIfEmpty()
+             select new TokenWithAccount(token, token.Application, token.Authorization, user,
+                 sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null)))
+            .FirstOrDefault()));
+
+    private sealed record TokenWithAccount(
+        OpenIddictEntityFrameworkCoreToken Token,
+        OpenIddictEntityFrameworkCoreApplication? Application,
+        OpenIddictEntityFrameworkCoreAuthorization? Authorization,
+        PlintoUser? User,
+        bool SessionRevoked);
+
     public override ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken) =>
-        FindAsync(identifier, static token => token.Id, ById, cancellationToken);
+        FindAsync(identifier, static token => token.Id, ById, ByIdWithAccount, cancellationToken);
 
     public override ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken) =>
-        FindAsync(identifier, static token => token.ReferenceId, ByReferenceId, cancellationToken);
+        FindAsync(identifier, static token => token.ReferenceId, ByReferenceId, ByReferenceIdWithAccount, cancellationToken);
 
     private async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindAsync(
         string identifier,
         Func<OpenIddictEntityFrameworkCoreToken, string?> key,
         PerModelQuery<Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> query,
+        PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<TokenWithAccount?>>> queryWithAccount,
         CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
@@ -177,7 +210,25 @@ internal sealed class PlintoTokenStore(
             }
         }
 
-        return await query.For(db)(db, identifier, cancellationToken);
+        if (prefetch.TakeRequest() is not { } account || db is not PlintoDbContext plinto)
+        {
+            return await query.For(db)(db, identifier, cancellationToken);
+        }
+
+        // The account is returned untracked, as the separate query returns it (unless this context tracked it before).
+        var trackedBefore = plinto.Users.Local.FindEntry(account.UserId) is not null;
+        var row = await queryWithAccount.For(plinto)(plinto, identifier, account.SessionId, cancellationToken);
+        if (row?.User is { } user && !trackedBefore)
+        {
+            plinto.Entry(user).State = EntityState.Detached;
+        }
+
+        if (row is not null && row.Token.Subject == account.UserId)
+        {
+            prefetch.Complete(account.UserId, account.SessionId, row.User is null ? null : new GrantAccount(row.User, row.SessionRevoked));
+        }
+
+        return row?.Token;
     }
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)

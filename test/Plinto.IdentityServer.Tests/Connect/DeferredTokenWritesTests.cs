@@ -141,6 +141,41 @@ internal sealed class DeferredTokenWritesTests(DatabaseProvider provider) : Data
         Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Json.ToString());
     }
 
+    [Test]
+    public async Task A_refresh_grant_reads_its_token_and_the_account_in_one_query()
+    {
+        var (email, browser) = await SignedInUserAsync();
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(browser, email);
+        var recorder = new RecordingCommands();
+        await using var recording = Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.ConfigureDbContext<PlintoDbContext>(options => options.AddInterceptors(recorder))));
+        var client = recording.CreateClient();
+        // The first grant of a new host also fills its client and scope caches; the second shows the steady state.
+        var first = await OidcClient.RefreshAsync(client, tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(first.Status, Is.EqualTo(HttpStatusCode.OK), first.Json.ToString());
+        recorder.Commands.Clear();
+
+        var second = await OidcClient.RefreshAsync(client, first.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+
+        Assert.That(second.Status, Is.EqualTo(HttpStatusCode.OK), second.Json.ToString());
+        var reads = recorder.Commands.Where(c => c.TrimStart().StartsWith("SELECT", StringComparison.Ordinal)).ToList();
+        Assert.That(reads, Has.Count.EqualTo(1), string.Join("\n---\n", recorder.Commands));
+        Assert.That(reads[0], Does.Contain("\"OpenIddictTokens\"").And.Contain("\"AspNetUsers\"").And.Contain("\"PlintoUserSessions\""));
+    }
+
+    /// <summary>The text of every command the host's contexts send.</summary>
+    private sealed class RecordingCommands : DbCommandInterceptor
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Commands { get; } = new();
+
+        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Commands.Enqueue(command.CommandText);
+            return ValueTask.FromResult(result);
+        }
+    }
+
     /// <summary>
     /// Appends a statement that fails on every provider to the command that inserts the new tokens: on PostgreSQL the
     /// one batch that also redeems the refresh token; on SQLite (no batching) the first insert, after the redemption ran.

@@ -162,17 +162,15 @@ internal sealed class UserSessions(
     /// </summary>
     public async Task<(PlintoUser? User, bool SessionRevoked)> FindGrantAccountAsync(string userId, string? sessionId, CancellationToken cancellationToken)
     {
-        var row = await GrantAccount.For(db)(db, userId, sessionId, cancellationToken);
+        var row = await GrantAccountQuery.For(db)(db, userId, sessionId, cancellationToken);
         return row is null ? (null, false) : (row.User, row.SessionRevoked);
     }
 
-    private sealed record GrantAccountRow(PlintoUser User, bool SessionRevoked);
-
     // Compiled: every refresh grant and code redemption runs it; no expression tree built and looked up per call.
-    private static readonly PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<GrantAccountRow?>>> GrantAccount =
+    private static readonly PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<GrantAccount?>>> GrantAccountQuery =
         new(() => EF.CompileAsyncQuery((PlintoDbContext db, string userId, string? sessionId, CancellationToken _) => db.Users.AsNoTracking()
             .Where(u => u.Id == userId)
-            .Select(u => new GrantAccountRow(u, sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null)))
+            .Select(u => new GrantAccount(u, sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null)))
             .SingleOrDefault()));
 
     /// <summary>Cookie validation: the session must exist, belong to the cookie's user, and be neither revoked nor signed out.</summary>
@@ -270,3 +268,6 @@ internal static class DeviceNames
             : DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds).ToString("d MMM yyyy", CultureInfo.InvariantCulture);
     }
 }
+
+/// <summary>An account as the token endpoint checks it, and whether the browser session a grant came from was revoked.</summary>
+internal sealed record GrantAccount(PlintoUser User, bool SessionRevoked);
