@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
+using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -161,6 +162,24 @@ internal sealed class DeferredTokenWritesTests(DatabaseProvider provider) : Data
         var reads = recorder.Commands.Where(c => c.TrimStart().StartsWith("SELECT", StringComparison.Ordinal)).ToList();
         Assert.That(reads, Has.Count.EqualTo(1), string.Join("\n---\n", recorder.Commands));
         Assert.That(reads[0], Does.Contain("\"OpenIddictTokens\"").And.Contain("\"AspNetUsers\"").And.Contain("\"PlintoUserSessions\""));
+    }
+
+    [Test]
+    public async Task The_refresh_token_of_an_account_deleted_since_is_refused()
+    {
+        var (email, browser) = await SignedInUserAsync();
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(browser, email);
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<PlintoUser>>();
+            var deleted = await users.DeleteAsync((await users.FindByEmailAsync(email))!);
+            Assert.That(deleted.Succeeded, Is.True, string.Join(", ", deleted.Errors.Select(e => e.Description)));
+        }
+
+        // The token's row is still there and valid; the account it names, read in the same query, is not.
+        var refused = await OidcClient.RefreshAsync(Factory.CreateClient(), tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(refused.Error, Is.EqualTo(Errors.InvalidGrant), refused.Json.ToString());
+        Assert.That(refused.Get("error_description"), Is.EqualTo("The token is no longer valid."), "refused by the account check");
     }
 
     /// <summary>The text of every command the host's contexts send.</summary>
