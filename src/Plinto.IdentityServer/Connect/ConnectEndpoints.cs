@@ -89,10 +89,8 @@ internal static class ConnectEndpoints
         // reason: anyone can trigger one with wrong passwords, and it must not end the owner's sessions elsewhere.
         var sessionId = granted.GetClaim(UserSessions.SessionIdClaim);
         var subject = granted.GetClaim(Claims.Subject)!;
-        var (user, sessionRevoked) = prefetch.TryTake(subject, sessionId, out var account)
-            ? (account?.User, account?.SessionRevoked ?? false)
-            : await sessions.FindGrantAccountAsync(subject, sessionId, cancellationToken);
-        if (user is null || !await signIn.CanSignInAsync(user))
+        var account = prefetch.TryTake(subject, sessionId, out var read) ? read : await sessions.FindGrantAccountAsync(subject, sessionId, cancellationToken);
+        if (account?.User is not { } user || !await signIn.CanSignInAsync(user))
         {
             return Reject(Errors.InvalidGrant, "The token is no longer valid.");
         }
@@ -104,7 +102,7 @@ internal static class ConnectEndpoints
         }
 
         // Revoking a browser session in the account center also ends what applications obtained through it.
-        if (sessionRevoked)
+        if (account.SessionRevoked)
         {
             return Reject(Errors.InvalidGrant, "The session this grant came from was revoked; sign in again.");
         }

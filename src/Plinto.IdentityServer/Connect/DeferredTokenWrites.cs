@@ -111,8 +111,9 @@ internal sealed class DeferredTokenWrites
         /// so nothing needs a round trip of its own; a handful of statements is far below the batch size limit), and
         /// PostgreSQL runs the statements before one Sync message as one implicit transaction, committed at the Sync if
         /// none failed and rolled back if one did (PostgreSQL documentation, Frontend/Backend Protocol, "Extended
-        /// Query" and "Pipelining"): all stored or nothing (tested). The one outcome that is not an error, a lost race on the redemption (zero rows updated),
-        /// leaves the new rows stored, as the other providers' path above does by saving them again.
+        /// Query" and "Pipelining"): all stored or nothing (tested). The one outcome that is not an error, a lost race
+        /// on the redemption (zero rows updated), leaves the new rows stored, as the other providers' path above does
+        /// by saving them again.
         /// </summary>
         private async Task SaveInOneBatchAsync(CancellationToken cancellationToken)
         {
@@ -139,8 +140,8 @@ internal sealed class DeferredTokenWrites
 /// OpenIddict's token store, deferring its inserts and updates while <see cref="DeferredTokenWrites.Active"/>, and
 /// reading a token by id or reference id (every refresh grant, every code redemption) through compiled queries: the
 /// same query as OpenIddict's (the token with its application and authorization, tracked), without building and
-/// looking up its expression tree on each call. When the token endpoint asked for it (<see cref="GrantAccountPrefetch"/>),
-/// the same query also reads the account the token names, which the endpoint checks next.
+/// looking up its expression tree on each call. When the token endpoint asked for it (<see cref="GrantAccountPrefetch"/>,
+/// refresh grants), the query by id also reads the account the token names, which the endpoint checks next.
 /// </summary>
 internal sealed class PlintoTokenStore(
     IMemoryCache cache,
@@ -159,21 +160,14 @@ internal sealed class PlintoTokenStore(
             .Include(token => token.Application).Include(token => token.Authorization).AsTracking()
             .FirstOrDefault(token => token.ReferenceId == referenceId)));
 
-    // The same, with the account the token names (a left join on its subject) and whether the browser session the
-    // grant came from was revoked: what UserSessions.FindGrantAccountAsync reads, in the same round trip.
+    // By id, with the account the token names (a left join on its subject) and whether the browser session the grant
+    // came from was revoked: what UserSessions.FindGrantAccountAsync reads, in the same round trip. Only by id: a refresh
+    // token is decrypted before its row is read, so its subject and session are known; a code is a reference token,
+    // read by reference id before anything of it is known, so its account is read on its own afterwards.
     private static readonly PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<TokenWithAccount?>>> ByIdWithAccount =
         new(() => EF.CompileAsyncQuery((PlintoDbContext db, string id, string? sessionId, CancellationToken _) =>
             (from token in db.Set<OpenIddictEntityFrameworkCoreToken>().AsTracking()
              where token.Id == id
-             from user in db.Users.Where(u => u.Id == token.Subject).DefaultIfEmpty()
-             select new TokenWithAccount(token, token.Application, token.Authorization, user,
-                 sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null)))
-            .FirstOrDefault()));
-
-    private static readonly PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<TokenWithAccount?>>> ByReferenceIdWithAccount =
-        new(() => EF.CompileAsyncQuery((PlintoDbContext db, string referenceId, string? sessionId, CancellationToken _) =>
-            (from token in db.Set<OpenIddictEntityFrameworkCoreToken>().AsTracking()
-             where token.ReferenceId == referenceId
              from user in db.Users.Where(u => u.Id == token.Subject).DefaultIfEmpty()
              select new TokenWithAccount(token, token.Application, token.Authorization, user,
                  sessionId != null && db.UserSessions.Any(s => s.Id == sessionId && s.RevokedAt != null)))
@@ -186,49 +180,57 @@ internal sealed class PlintoTokenStore(
         PlintoUser? User,
         bool SessionRevoked);
 
-    public override ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken) =>
-        FindAsync(identifier, static token => token.Id, ById, ByIdWithAccount, cancellationToken);
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        // Taken whatever happens next: a token already tracked needs no query, and its account is then read on its own.
+        var account = prefetch.TakeRequest();
+        var (db, tracked) = await FindTrackedAsync(identifier, static token => token.Id, cancellationToken);
+        if (tracked is not null)
+        {
+            return tracked;
+        }
 
-    public override ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken) =>
-        FindAsync(identifier, static token => token.ReferenceId, ByReferenceId, ByReferenceIdWithAccount, cancellationToken);
+        if (account is null || db is not PlintoDbContext plinto)
+        {
+            return await ById.For(db)(db, identifier, cancellationToken);
+        }
 
-    private async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindAsync(
-        string identifier,
-        Func<OpenIddictEntityFrameworkCoreToken, string?> key,
-        PerModelQuery<Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> query,
-        PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<TokenWithAccount?>>> queryWithAccount,
-        CancellationToken cancellationToken)
+        var row = await ByIdWithAccount.For(plinto)(plinto, identifier, account.Value.SessionId, cancellationToken);
+        if (row?.User is { } user)
+        {
+            // Untracked, as the separate query returns it; nothing in the token request has read the account before.
+            plinto.Entry(user).State = EntityState.Detached;
+        }
+
+        if (row is not null && row.Token.Subject == account.Value.UserId)
+        {
+            prefetch.Complete(account.Value.UserId, account.Value.SessionId, row.User is null ? null : new GrantAccount(row.User, row.SessionRevoked));
+        }
+
+        return row?.Token;
+    }
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        var (db, tracked) = await FindTrackedAsync(identifier, static token => token.ReferenceId, cancellationToken);
+        return tracked ?? await ByReferenceId.For(db)(db, identifier, cancellationToken);
+    }
+
+    /// <summary>As OpenIddict does: a token this context already tracks (created or read in this request) is that one.</summary>
+    private async ValueTask<(DbContext Db, OpenIddictEntityFrameworkCoreToken? Tracked)> FindTrackedAsync(
+        string identifier, Func<OpenIddictEntityFrameworkCoreToken, string?> key, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         var db = await Context.GetDbContextAsync(cancellationToken);
-        // As OpenIddict does: a token this context already tracks (created or read in this request) is that one.
         foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>())
         {
             if (string.Equals(key(entry.Entity), identifier, StringComparison.Ordinal))
             {
-                return entry.Entity;
+                return (db, entry.Entity);
             }
         }
 
-        if (prefetch.TakeRequest() is not { } account || db is not PlintoDbContext plinto)
-        {
-            return await query.For(db)(db, identifier, cancellationToken);
-        }
-
-        // The account is returned untracked, as the separate query returns it (unless this context tracked it before).
-        var trackedBefore = plinto.Users.Local.FindEntry(account.UserId) is not null;
-        var row = await queryWithAccount.For(plinto)(plinto, identifier, account.SessionId, cancellationToken);
-        if (row?.User is { } user && !trackedBefore)
-        {
-            plinto.Entry(user).State = EntityState.Detached;
-        }
-
-        if (row is not null && row.Token.Subject == account.UserId)
-        {
-            prefetch.Complete(account.UserId, account.SessionId, row.User is null ? null : new GrantAccount(row.User, row.SessionRevoked));
-        }
-
-        return row?.Token;
+        return (db, null);
     }
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)

@@ -7,9 +7,9 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 namespace Plinto.IdentityServer.Connect;
 
 /// <summary>
-/// The account a refresh token or code names, read in the same query as the token's row: the token endpoint
-/// checks the account as it is now on every grant (<c>ConnectEndpoints.UserGrantAsync</c>), and reading both at once
-/// saves a database round trip per grant. One per request; what it holds is what the separate query would have read
+/// The account a refresh token names, read in the same query as the token's row: the token endpoint checks the
+/// account as it is now on every grant (<c>ConnectEndpoints.UserGrantAsync</c>), and reading both at once saves a
+/// database round trip per refresh grant. (A code is a reference token, read before its subject is known.) One per request; what it holds is what the separate query would have read
 /// a moment later in the same request.
 /// </summary>
 internal sealed class GrantAccountPrefetch
@@ -42,8 +42,8 @@ internal sealed class GrantAccountPrefetch
     }
 
     /// <summary>
-    /// Once the refresh token or code presented to the token endpoint is decrypted and before its row is read, asks
-    /// for its account to be read with it.
+    /// Once the refresh token presented to the token endpoint is decrypted and before its row is read, asks for its
+    /// account to be read with it.
     /// </summary>
     internal sealed class Request(GrantAccountPrefetch prefetch) : IOpenIddictServerHandler<ValidateTokenContext>
     {
@@ -59,7 +59,7 @@ internal sealed class GrantAccountPrefetch
             ArgumentNullException.ThrowIfNull(context);
             if (context.EndpointType is OpenIddictServerEndpointType.Token
                 && context.Principal is { } principal
-                && principal.GetTokenType() is TokenTypeIdentifiers.RefreshToken or TokenTypeIdentifiers.Private.AuthorizationCode
+                && principal.GetTokenType() is TokenTypeIdentifiers.RefreshToken
                 && principal.GetClaim(Claims.Subject) is { Length: > 0 } subject)
             {
                 prefetch.requested = (subject, principal.GetClaim(UserSessions.SessionIdClaim));

@@ -160,11 +160,8 @@ internal sealed class UserSessions(
     /// For the token endpoint: the account a code or refresh token names (untracked) and whether the session it came
     /// from was revoked (which revokes what applications obtained through it), in one round trip.
     /// </summary>
-    public async Task<(PlintoUser? User, bool SessionRevoked)> FindGrantAccountAsync(string userId, string? sessionId, CancellationToken cancellationToken)
-    {
-        var row = await GrantAccountQuery.For(db)(db, userId, sessionId, cancellationToken);
-        return row is null ? (null, false) : (row.User, row.SessionRevoked);
-    }
+    public Task<GrantAccount?> FindGrantAccountAsync(string userId, string? sessionId, CancellationToken cancellationToken) =>
+        GrantAccountQuery.For(db)(db, userId, sessionId, cancellationToken);
 
     // Compiled: every refresh grant and code redemption runs it; no expression tree built and looked up per call.
     private static readonly PerModelQuery<Func<PlintoDbContext, string, string?, CancellationToken, Task<GrantAccount?>>> GrantAccountQuery =
