@@ -85,6 +85,8 @@ internal static class AccountServiceCollectionExtensions
         services.AddSingleton<IConfigureOptions<IdentityPasskeyOptions>, Passkeys.ConfigureIdentityPasskeyOptions>();
         services.AddScoped<Passkeys.Passkeys>();
         services.AddScoped<Sessions.UserSessions>();
+        services.AddSingleton<Sessions.SessionStateCache>();
+        services.AddSingleton<IClusterCache>(sp => sp.GetRequiredService<Sessions.SessionStateCache>());
         services.AddScoped<Mfa.MfaSignIn>();
         services.AddOptions<Mfa.MfaOptions>().BindConfiguration(Mfa.MfaOptions.Section);
         services.AddAccountThrottling();

@@ -2,17 +2,22 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Reflection;
 using OpenIddict.EntityFrameworkCore.Models;
+using Plinto.IdentityServer.Data;
 
 namespace Plinto.IdentityServer.Connect;
 
 /// <summary>
 /// Clients and scope resources kept across requests, so that a token request needs no database read for them.
 /// A change made through this node's managers clears the cache at once (<see cref="Invalidate"/>); a change made
-/// by another node is seen after <see cref="TokenOptions.CatalogCacheLifetime"/> at most. Entries are snapshots:
+/// through another node's managers clears it when that node's signal arrives (<see cref="ClusterCacheSignals"/>, on
+/// PostgreSQL), and one written behind every node's back (or with no signal) is seen after
+/// <see cref="TokenOptions.CatalogCacheLifetime"/> at most. Entries are snapshots:
 /// every read gets its own detached copy, so nothing one request does to an entity is seen by another.
 /// </summary>
-internal sealed class CatalogCache(TimeProvider time, Microsoft.Extensions.Options.IOptions<TokenOptions> options)
+internal sealed class CatalogCache(TimeProvider time, Microsoft.Extensions.Options.IOptions<TokenOptions> options) : IClusterCache
 {
+    public const string SignalTopic = "catalog";
+
     // Only the scalar columns: the navigation collections stay empty on a copy, as on an entity read without Include.
     private static readonly PropertyInfo[] ApplicationColumns = [.. typeof(OpenIddictEntityFrameworkCoreApplication)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -31,6 +36,11 @@ internal sealed class CatalogCache(TimeProvider time, Microsoft.Extensions.Optio
         applications.Clear();
         resources.Clear();
     }
+
+    string IClusterCache.Topic => SignalTopic;
+
+    /// <summary>A signal from another node: any client or scope may have changed.</summary>
+    void IClusterCache.Forget(IReadOnlyList<string>? keys) => Invalidate();
 
     public OpenIddictEntityFrameworkCoreApplication? GetApplication(string clientId)
     {

@@ -22,6 +22,7 @@ internal static class ConnectServiceCollectionExtensions
         services.AddScoped<DeferredTokenWrites>();
         services.AddScoped<GrantAccountPrefetch>();
         services.AddSingleton<CatalogCache>();
+        services.AddSingleton<IClusterCache>(sp => sp.GetRequiredService<CatalogCache>());
         services.AddHostedService<ClientCatalogReconciler>();
 
         // Read once here: OpenIddict's builder needs the values while services are being registered.

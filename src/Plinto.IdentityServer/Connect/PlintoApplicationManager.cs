@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Core;
 using OpenIddict.EntityFrameworkCore.Models;
+using Plinto.IdentityServer.Data;
 
 namespace Plinto.IdentityServer.Connect;
 
@@ -14,10 +15,13 @@ namespace Plinto.IdentityServer.Connect;
 /// the hash, and the token endpoint stops spending milliseconds of CPU per request. Comparison is constant-time.
 /// Hashes in OpenIddict's format are still accepted; the catalog's reconciliation rewrites them at the next
 /// start, and any secret set later is stored in the new format.
-/// Lookups by client id are served from <see cref="CatalogCache"/>; every write through this manager clears it.
+/// Lookups by client id are served from <see cref="CatalogCache"/>; every write through this manager clears it, on
+/// every node.
 /// </summary>
 internal sealed class PlintoApplicationManager(
     CatalogCache catalog,
+    ClusterCacheSignals signals,
+    PlintoDbContext db,
     IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> cache,
     ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>> logger,
     IOptionsMonitor<OpenIddictCoreOptions> options,
@@ -59,26 +63,26 @@ internal sealed class PlintoApplicationManager(
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         await base.CreateAsync(application, cancellationToken);
-        Changed();
+        await ChangedAsync(cancellationToken);
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         await base.UpdateAsync(application, cancellationToken);
-        Changed();
+        await ChangedAsync(cancellationToken);
     }
 
     public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         await base.DeleteAsync(application, cancellationToken);
-        Changed();
+        await ChangedAsync(cancellationToken);
     }
 
-    /// <summary>After a write: readers (here and across the node) must go to the database again.</summary>
-    private void Changed()
+    /// <summary>After a write: readers, on this node and the others, must go to the database again.</summary>
+    private async Task ChangedAsync(CancellationToken cancellationToken)
     {
         found.Clear();
-        catalog.Invalidate();
+        await signals.ForgetEverywhereAsync(db, catalog, keys: null, cancellationToken);
     }
 
     protected override ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default)

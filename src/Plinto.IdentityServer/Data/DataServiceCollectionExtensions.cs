@@ -41,6 +41,10 @@ internal static class DataServiceCollectionExtensions
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseMigrationService>());
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseReadyHealthCheck>("database", tags: [DatabaseReadyHealthCheck.ReadyTag]);
+
+        // What one node changes, the others forget at once (PostgreSQL; see ClusterCacheSignals).
+        builder.Services.AddSingleton<ClusterCacheSignals>();
+        builder.Services.AddHostedService<ClusterCacheListener>();
         return builder;
     }
 

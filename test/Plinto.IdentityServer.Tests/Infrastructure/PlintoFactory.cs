@@ -36,6 +36,7 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
     public PlintoFactory(DatabaseProvider provider, string connectionString, string folder, IDictionary<string, string?>? overrides = null)
     {
         Provider = provider;
+        ConnectionString = connectionString;
         Folder = folder;
         MailFolder = Path.Combine(folder, "mail");
         settings = BaseSettings(provider, connectionString, folder);
@@ -115,6 +116,9 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
         };
 
     public DatabaseProvider Provider { get; }
+
+    /// <summary>The database this host uses (another host on it is another node of the same cluster).</summary>
+    public string ConnectionString { get; }
 
     /// <summary>Delete the data folder (database file, keys, mail) when disposed.</summary>
     public bool OwnsFolder { get; init; }

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Data;
 
@@ -14,18 +13,20 @@ namespace Plinto.IdentityServer.Account.Sessions;
 /// <summary>
 /// Server-side records of browser sessions. Every interactive sign-in (and step-up) creates one with a new id,
 /// carried by the session cookie as <c>plinto_sid</c>; each request's cookie is checked against it, so a session
-/// revoked in the account center ends at once on this node and within <see cref="CacheFor"/> on the others.
+/// revoked in the account center ends at once on this node and, on PostgreSQL, on the others as soon as they hear of
+/// it (<see cref="ClusterCacheSignals"/>; within <see cref="CacheFor"/> at the latest).
 /// </summary>
 internal sealed class UserSessions(
     PlintoDbContext db,
     SignInManager<PlintoUser> signInManager,
     IHttpContextAccessor http,
-    IMemoryCache cache,
+    SessionStateCache cache,
+    ClusterCacheSignals signals,
     TimeProvider time)
 {
     public const string SessionIdClaim = "plinto_sid";
 
-    /// <summary>How long a node trusts its cached view of a session (revocations on another node show up after it).</summary>
+    /// <summary>How long a node trusts its cached view of a session when no signal from the others tells it otherwise.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
 
     /// <summary>The cookie's sliding lifetime: a session not seen for this long is over.</summary>
@@ -137,7 +138,7 @@ internal sealed class UserSessions(
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.SignedOutAt, now))
             : await db.UserSessions.Where(s => s.Id == sessionId && s.UserId == userId && s.RevokedAt == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.RevokedAt, now));
-        cache.Remove(CacheKey(sessionId));
+        await signals.ForgetEverywhereAsync(db, cache, [sessionId]);
         return ended > 0;
     }
 
@@ -148,11 +149,7 @@ internal sealed class UserSessions(
         var ids = await db.UserSessions.Where(s => s.UserId == userId && s.RevokedAt == null && s.Id != keep).Select(s => s.Id).ToListAsync();
         await db.UserSessions.Where(s => s.UserId == userId && s.RevokedAt == null && s.Id != keep)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.RevokedAt, now));
-        foreach (var id in ids)
-        {
-            cache.Remove(CacheKey(id));
-        }
-
+        await signals.ForgetEverywhereAsync(db, cache, ids);
         return ids.Count;
     }
 
@@ -192,13 +189,9 @@ internal sealed class UserSessions(
             return false;
         }
 
-        var state = await cache.GetOrCreateAsync(CacheKey(id), async entry =>
-        {
-            entry.AbsoluteExpirationRelativeToNow = CacheFor;
-            return await db.UserSessions.AsNoTracking().Where(s => s.Id == id)
-                .Select(s => new SessionState(s.UserId, s.RevokedAt != null || s.SignedOutAt != null, s.LastSeenAt))
-                .FirstOrDefaultAsync();
-        });
+        var state = await cache.GetOrReadAsync(id, () => db.UserSessions.AsNoTracking().Where(s => s.Id == id)
+            .Select(s => new SessionState(s.UserId, s.RevokedAt != null || s.SignedOutAt != null, s.LastSeenAt))
+            .FirstOrDefaultAsync());
         if (state is null || state.Ended || state.UserId != userId)
         {
             return false;
@@ -210,18 +203,15 @@ internal sealed class UserSessions(
             var (now, ip, agent) = (Now, context?.Connection.RemoteIpAddress?.ToString(), Truncate(context?.Request.Headers.UserAgent.ToString(), 512));
             await db.UserSessions.Where(s => s.Id == id).ExecuteUpdateAsync(u => u
                 .SetProperty(s => s.LastSeenAt, now).SetProperty(s => s.IpAddress, ip).SetProperty(s => s.UserAgent, agent));
-            cache.Remove(CacheKey(id));
+            // Only the last-seen time changed: the other nodes' view of the session is still right.
+            cache.Forget([id]);
         }
 
         return true;
     }
 
-    private static string CacheKey(string sessionId) => "plinto:session:" + sessionId;
-
     private static string? Truncate(string? value, int length) =>
         string.IsNullOrEmpty(value) ? null : value.Length <= length ? value : value[..length];
-
-    private sealed record SessionState(string UserId, bool Ended, long LastSeenAt);
 }
 
 /// <summary>A readable name for a session's device, from its User-Agent (no client hints, no fingerprinting).</summary>
