@@ -35,8 +35,8 @@ internal sealed class ClusterCacheSignals(IEnumerable<IClusterCache> caches)
 
     private readonly Dictionary<string, IClusterCache> topics = caches.ToDictionary(c => c.Topic, StringComparer.Ordinal);
 
-    /// <summary>This process: its own signals come back to it and are skipped (it forgot the entries itself).</summary>
-    public string Node { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+    // This process: its own signals come back to it and are skipped (it forgot the entries itself).
+    private readonly string node = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
     /// <summary>
     /// Forgets <paramref name="keys"/> of <paramref name="cache"/> (everything when null) on this node, and tells the
@@ -62,7 +62,7 @@ internal sealed class ClusterCacheSignals(IEnumerable<IClusterCache> caches)
     public void Receive(string payload)
     {
         var parts = payload.Split(' ', 3);
-        if (parts.Length != 3 || parts[0] == Node || !topics.TryGetValue(parts[1], out var cache))
+        if (parts.Length != 3 || parts[0] == node || !topics.TryGetValue(parts[1], out var cache))
         {
             return;
         }
@@ -70,7 +70,7 @@ internal sealed class ClusterCacheSignals(IEnumerable<IClusterCache> caches)
         cache.Forget(parts[2].Length == 0 ? null : parts[2].Split(','));
     }
 
-    /// <summary>After (re)connecting: whatever changed while nobody listened is unknown.</summary>
+    /// <summary>After listening again: whatever changed while nobody listened is unknown.</summary>
     public void ForgetEverything()
     {
         foreach (var cache in topics.Values)
@@ -82,7 +82,7 @@ internal sealed class ClusterCacheSignals(IEnumerable<IClusterCache> caches)
     /// <summary>The signals that name <paramref name="keys"/>: as many as PostgreSQL's payload limit needs.</summary>
     internal IEnumerable<string> Payloads(string topic, IEnumerable<string> keys)
     {
-        var prefix = $"{Node} {topic} ";
+        var prefix = $"{node} {topic} ";
         var payload = new System.Text.StringBuilder(prefix);
         foreach (var key in keys)
         {

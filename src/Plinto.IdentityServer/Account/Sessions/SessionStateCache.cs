@@ -13,16 +13,21 @@ internal sealed class SessionStateCache(IMemoryCache cache) : IClusterCache
 {
     public const string SignalTopic = "session";
 
-    // Forgetting everything moves to a new generation of keys: the old entries are never read again and expire.
-    private long generation;
+    // Forgetting everything moves to a new epoch of keys: the old entries are never read again and expire.
+    private long epoch;
+
+    // Counts every forgetting: a read that one overtook is answered but not kept, since it may predate the change
+    // (a signal that arrives while this node is still reading the session it names).
+    private long forgets;
 
     public string Topic => SignalTopic;
 
     public void Forget(IReadOnlyList<string>? keys)
     {
+        Interlocked.Increment(ref forgets);
         if (keys is null)
         {
-            Interlocked.Increment(ref generation);
+            Interlocked.Increment(ref epoch);
             return;
         }
 
@@ -33,14 +38,26 @@ internal sealed class SessionStateCache(IMemoryCache cache) : IClusterCache
     }
 
     /// <summary>The remembered state of session <paramref name="id"/>, or what <paramref name="read"/> finds now.</summary>
-    public Task<SessionState?> GetOrReadAsync(string id, Func<Task<SessionState?>> read) =>
-        cache.GetOrCreateAsync(Key(id), entry =>
+    public async Task<SessionState?> GetOrReadAsync(string id, Func<Task<SessionState?>> read)
+    {
+        var key = Key(id);
+        if (cache.TryGetValue(key, out SessionState? known))
         {
-            entry.AbsoluteExpirationRelativeToNow = UserSessions.CacheFor;
-            return read();
-        });
+            return known;
+        }
 
-    private string Key(string id) => $"plinto:session:{Interlocked.Read(ref generation)}:{id}";
+        var before = Interlocked.Read(ref forgets);
+        var state = await read();
+        cache.Set(key, state, UserSessions.CacheFor);
+        if (Interlocked.Read(ref forgets) != before)
+        {
+            cache.Remove(key);
+        }
+
+        return state;
+    }
+
+    private string Key(string id) => $"plinto:session:{Interlocked.Read(ref epoch)}:{id}";
 }
 
 /// <summary>A session as the cookie check needs it.</summary>
