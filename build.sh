@@ -137,7 +137,8 @@ run_bench() {
   start_postgres
   trap stop_postgres EXIT
   dotnet tool restore >/dev/null
-  PLINTO_BENCH_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=plinto" PLINTO_BENCH_PG_BIN="$PG_BIN" "$ROOT/bench/run.sh"
+  PLINTO_BENCH_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=plinto" PLINTO_BENCH_PG_BIN="$PG_BIN" \
+    PLINTO_BENCH_PG_DATA="$PG_WORK/data" "$ROOT/bench/run.sh"
 }
 
 case "${1:-test}" in

@@ -22,6 +22,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-16}
 export BENCH_THREADS=${BENCH_THREADS:-2}
 export BENCH_LUA="$ROOT/bench/lua"
 : "${PLINTO_BENCH_POSTGRES:?start through ./build.sh bench}"
+: "${PLINTO_BENCH_PG_DATA:?start through ./build.sh bench}"
 
 # The same clients, user and secrets on both servers (bench/peer/server.mjs reads these too).
 export BENCH_USER_EMAIL=bench@plinto.test BENCH_USER_PASSWORD='Bench-password-1!'
@@ -59,6 +60,19 @@ wait_ready() { # url seconds
     sleep 0.05
   done
 }
+
+# CPU time in clock ticks (user + system) of a process and of its children that have exited and been reaped
+# (proc(5): utime, stime, cutime, cstime; the fields are counted after the command name, which may hold spaces).
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 + $14 + $15 }'; }
+# The whole PostgreSQL cluster: the postmaster (with the backends it has reaped) and every live child.
+db_ticks() {
+  local postmaster total child
+  postmaster=$(head -n 1 "$PLINTO_BENCH_PG_DATA/postmaster.pid")
+  total=$(cpu_ticks "$postmaster")
+  for child in $(pgrep -P "$postmaster"); do total=$((total + $(cpu_ticks "$child" 2>/dev/null || echo 0))); done
+  echo "$total"
+}
+TICKS=$(getconf CLK_TCK)
 
 rss_mb() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
@@ -108,12 +122,17 @@ warm() {
   BENCH_RESULT="$WORK/warmup.json" wrk -t"$BENCH_THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 10s -s "$BENCH_LUA/$scenario.lua" "$url" >/dev/null
 }
 
-# measure <scenario> <run-name> <url> <data-file> <round>: one measured window, {scenario}.{run-name}.{round}.json
+# measure <scenario> <run-name> <url> <data-file> <round> <server-pid>: one measured window,
+# {scenario}.{run-name}.{round}.json, and the CPU the server and PostgreSQL spent in it, {...}.{round}.cpu.json
+# (throughput on a shared VM drifts; CPU per request is what a window costs whatever else runs on the cores).
 measure() {
-  local scenario=$1 name=$2 url=$3 round=$5
+  local scenario=$1 name=$2 url=$3 round=$5 server=$6 server0 db0
   export BENCH_DATA=$4 BENCH_SET=refresh_tokens_$round
+  server0=$(cpu_ticks "$server") db0=$(db_ticks)
   BENCH_RESULT="$RESULTS/$scenario.$name.$round.json" wrk -t"$BENCH_THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s -s "$BENCH_LUA/$scenario.lua" "$url" >/dev/null
-  printf '%-11s %-13s %s %s\n' "$scenario" "$name" "$round" "$(cat "$RESULTS/$scenario.$name.$round.json")"
+  awk -v s="$(($(cpu_ticks "$server") - server0))" -v d="$(($(db_ticks) - db0))" -v t="$TICKS" \
+    'BEGIN { printf "{\"server_cpu_s\":%.2f,\"db_cpu_s\":%.2f}\n", s / t, d / t }' >"$RESULTS/$scenario.$name.$round.cpu.json"
+  printf '%-11s %-13s %s %s %s\n' "$scenario" "$name" "$round" "$(cat "$RESULTS/$scenario.$name.$round.json")" "$(cat "$RESULTS/$scenario.$name.$round.cpu.json")"
 }
 
 # compare <scenario> <plinto-run-name> <peer-run-name>: both warm-ups, then the rounds of alternating windows
@@ -122,10 +141,10 @@ compare() {
   warm "$scenario" "$PLINTO_URL" "$WORK/plinto.lua"
   warm "$scenario" "$PEER_URL" "$WORK/peer.lua"
   for round in $(seq 1 "$BENCH_ROUNDS"); do
-    measure "$scenario" "$2" "$PLINTO_URL" "$WORK/plinto.lua" "$round"
+    measure "$scenario" "$2" "$PLINTO_URL" "$WORK/plinto.lua" "$round" "$PLINTO_PID"
     # The limit a sign-in rate is read against, measured between the two servers' windows (nothing else running).
     if [ "$scenario" = signin ]; then $BENCH raw-pbkdf2 "$PBKDF2_ITERATIONS" >"$RESULTS/signin.raw.$round.json"; fi
-    measure "$scenario" "$3" "$PEER_URL" "$WORK/peer.lua" "$round"
+    measure "$scenario" "$3" "$PEER_URL" "$WORK/peer.lua" "$round" "$PEER_PID"
   done
 }
 

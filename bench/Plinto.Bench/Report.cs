@@ -62,6 +62,8 @@ internal static class Report
                 $"| {row.Title} | {Rate(a) / divisor:N0} {row.Unit} | {Latency(a)} | {Errors(plinto)} | {Rate(b) / divisor:N0} {row.Unit} | {Latency(b)} | {Errors(peer)} | **{ratio:0.00}×** | {byRound} |");
         }
 
+        AppendCpuTable(text, results);
+
         var signIns = Rounds(results, "signin.plinto");
         var signInLimits = Rounds(results, "signin.raw");
         var probe = Read(Path.Combine(results, "signin-probe.plinto.json"));
@@ -96,6 +98,70 @@ internal static class Report
         File.AppendAllText(markdown, text.ToString());
         Console.Write(text);
         return 0;
+    }
+
+    /// <summary>
+    /// The CPU each server spent per request (per flow) in the same windows (bench/run.sh reads <c>/proc/&lt;pid&gt;/stat</c>
+    /// before and after each window: <c>{scenario}.{server}.{round}.cpu.json</c>), and PostgreSQL's for Plinto's windows.
+    /// Throughput ratios on a shared 2-core VM also measure how the load generator and the database share the cores;
+    /// CPU per request is what one request costs wherever the rest runs, i.e. the requests per second one core serves.
+    /// </summary>
+    private static void AppendCpuTable(StringBuilder text, string results)
+    {
+        text.AppendLine().AppendLine("CPU per request in the same windows (user + system time of the server process from `/proc/<pid>/stat`, " +
+            "and of the whole PostgreSQL cluster for Plinto's windows; medians of the rounds). \"Per core\" compares the requests each " +
+            "server gets out of one second of CPU: above 1.00× Plinto does more per core than the peer.").AppendLine();
+        text.AppendLine("| scenario | Plinto ms CPU | + PostgreSQL ms CPU | peer ms CPU | Plinto / peer per core | with PostgreSQL counted | cores busy (Plinto + PostgreSQL / peer) |");
+        text.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var row in Rows)
+        {
+            var plinto = CpuRounds(results, $"{row.Scenario}.{row.PlintoRun}", row.Unit);
+            var peer = CpuRounds(results, $"{row.Scenario}.{row.PeerRun}", row.Unit);
+            if (plinto.Count == 0 || peer.Count == 0 || plinto.Count != peer.Count && row.Paired)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Title} | n/a | | | | | |");
+                continue;
+            }
+
+            // Paired windows: the median of the per-round ratios; different starts: the ratio of the medians.
+            var alone = row.Paired
+                ? Median(plinto.Zip(peer, (p, q) => q.ServerMs / p.ServerMs).ToList())
+                : Median(peer.Select(q => q.ServerMs).ToList()) / Median(plinto.Select(p => p.ServerMs).ToList());
+            var withDb = row.Paired
+                ? Median(plinto.Zip(peer, (p, q) => q.ServerMs / (p.ServerMs + p.DbMs)).ToList())
+                : Median(peer.Select(q => q.ServerMs).ToList()) / Median(plinto.Select(p => p.ServerMs + p.DbMs).ToList());
+            var unit = row.Unit == "flows/s" ? " per flow" : "";
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {row.Title} | {Median(plinto.Select(p => p.ServerMs).ToList()):0.000}{unit} | {Median(plinto.Select(p => p.DbMs).ToList()):0.000} | " +
+                $"{Median(peer.Select(q => q.ServerMs).ToList()):0.000}{unit} | **{alone:0.00}×** | {withDb:0.00}× | " +
+                $"{Median(plinto.Select(p => p.ServerCores).ToList()):0.00} + {Median(plinto.Select(p => p.DbCores).ToList()):0.00} / {Median(peer.Select(q => q.ServerCores).ToList()):0.00} |");
+        }
+    }
+
+    /// <summary>Each round's CPU milliseconds per request (per flow) of the server and of PostgreSQL, and the cores each kept busy.</summary>
+    private static List<(double ServerMs, double DbMs, double ServerCores, double DbCores)> CpuRounds(string results, string name, string unit)
+    {
+        var rounds = new List<(double, double, double, double)>();
+        foreach (var (round, index) in Rounds(results, name).Select((r, i) => (r, i + 1)))
+        {
+            if (Read(Path.Combine(results, $"{name}.{index}.cpu.json")) is not { } cpu)
+            {
+                return [];
+            }
+
+            var units = round.GetProperty("requests").GetDouble() / (unit == "flows/s" ? 2 : 1);
+            var seconds = round.GetProperty("seconds").GetDouble();
+            var server = cpu.GetProperty("server_cpu_s").GetDouble();
+            var db = cpu.GetProperty("db_cpu_s").GetDouble();
+            if (units <= 0 || server <= 0)
+            {
+                throw new InvalidOperationException($"{name}.{index}: {units} requests, {server} s of CPU — the window measured nothing.");
+            }
+
+            rounds.Add((server * 1000 / units, db * 1000 / units, server / seconds, db / seconds));
+        }
+
+        return rounds;
     }
 
     /// <summary>The measured windows of one run, in round order: <c>{name}.1.json</c>, <c>{name}.2.json</c>…</summary>
