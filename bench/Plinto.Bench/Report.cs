@@ -124,12 +124,11 @@ internal static class Report
             }
 
             // Paired windows: the median of the per-round ratios; different starts: the ratio of the medians.
-            var alone = row.Paired
-                ? Median(plinto.Zip(peer, (p, q) => q.ServerMs / p.ServerMs).ToList())
-                : Median(peer.Select(q => q.ServerMs).ToList()) / Median(plinto.Select(p => p.ServerMs).ToList());
-            var withDb = row.Paired
-                ? Median(plinto.Zip(peer, (p, q) => q.ServerMs / (p.ServerMs + p.DbMs)).ToList())
-                : Median(peer.Select(q => q.ServerMs).ToList()) / Median(plinto.Select(p => p.ServerMs + p.DbMs).ToList());
+            double PerCore(Func<(double ServerMs, double DbMs, double ServerCores, double DbCores), double> plintoMs) => row.Paired
+                ? Median(plinto.Zip(peer, (p, q) => q.ServerMs / plintoMs(p)).ToList())
+                : Median(peer.Select(q => q.ServerMs).ToList()) / Median(plinto.Select(plintoMs).ToList());
+            var alone = PerCore(p => p.ServerMs);
+            var withDb = PerCore(p => p.ServerMs + p.DbMs);
             var unit = row.Unit == "flows/s" ? " per flow" : "";
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Title} | {Median(plinto.Select(p => p.ServerMs).ToList()):0.000}{unit} | {Median(plinto.Select(p => p.DbMs).ToList()):0.000} | " +
