@@ -37,6 +37,7 @@ builder.AddPlintoSaml();
 builder.AddPlintoJobs();
 
 var app = builder.Build();
+app.Services.StartBuildingPlintoModel();
 
 app.UsePlintoHosting();
 app.UseRouting();

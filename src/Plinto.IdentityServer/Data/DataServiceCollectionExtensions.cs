@@ -39,6 +39,7 @@ internal static class DataServiceCollectionExtensions
         // First of all hosted services: the data protection key ring, the catalog reconciliation and the
         // scheduler all read tables that the migrations create.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseMigrationService>());
+        builder.Services.AddSingleton<ModelWarmUp>();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseReadyHealthCheck>("database", tags: [DatabaseReadyHealthCheck.ReadyTag]);
 
@@ -61,10 +62,22 @@ internal static class DataServiceCollectionExtensions
         return $"Data Source={Path.Combine(folder, "plinto.db")}";
     }
 
+    /// <summary>Starts building the EF Core model on another core (<see cref="ModelWarmUp"/>); call it right after <c>Build()</c>.</summary>
+    public static void StartBuildingPlintoModel(this IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.GetRequiredService<ModelWarmUp>().Start(services);
+    }
+
     /// <summary>Applies pending migrations; EF Core takes a database lock so concurrent nodes wait for each other.</summary>
     public static async Task MigratePlintoDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (services.GetService<ModelWarmUp>() is { } warmUp)
+        {
+            await warmUp.WaitAsync();
+        }
+
         await using var scope = services.CreateAsyncScope();
         var database = scope.ServiceProvider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         MigrationsAssemblies.EnsureAvailable(database.Provider);
