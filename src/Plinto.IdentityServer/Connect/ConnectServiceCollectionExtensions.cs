@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Hosting;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -134,6 +136,11 @@ internal static class ConnectServiceCollectionExtensions
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
             });
+
+        // After AddServer, so it replaces OpenIddict's dispatcher (same rules, handler lists prepared once).
+        services.AddSingleton(new RegisteredLifetimes(services));
+        services.AddSingleton<ServerHandlerLists>();
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, ServerDispatcher>());
 
         return builder;
     }

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using OpenIddict.Server;
+using Plinto.IdentityServer.Connect;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
+using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
+
+namespace Plinto.IdentityServer.Tests.Connect;
+
+/// <summary>
+/// The real host's requests run through exactly the handlers OpenIddict's own dispatcher would run, in the same order
+/// and with the same stops: the same protocol exchanges on two nodes of one database, one with each dispatcher, write
+/// the same dispatcher debug trail.
+/// </summary>
+internal sealed class ServerDispatcherParityTests
+{
+    private const string Category = "OpenIddict.Server.OpenIddictServerDispatcher";
+
+    [Test]
+    public async Task Every_exchange_runs_the_same_handlers_as_with_OpenIddicts_dispatcher()
+    {
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
+        var ours = new DispatchTrail();
+        var theirs = new DispatchTrail();
+        await using var plinto = Node(factory, ours, openIddictDispatcher: false);
+        await using var openIddict = Node(factory, theirs, openIddictDispatcher: true);
+
+        Assert.That(plinto.Services.GetRequiredService<IServiceScopeFactory>().CreateScope().ServiceProvider
+            .GetRequiredService<IOpenIddictServerDispatcher>(), Is.TypeOf<ServerDispatcher>());
+        Assert.That(openIddict.Services.GetRequiredService<IServiceScopeFactory>().CreateScope().ServiceProvider
+            .GetRequiredService<IOpenIddictServerDispatcher>(), Is.TypeOf<OpenIddictServerDispatcher>());
+
+        await ExchangesAsync(factory, plinto);
+        await ExchangesAsync(factory, openIddict);
+
+        Assert.That(ours.Lines, Has.Count.GreaterThan(250), "the exchanges ran through the dispatcher");
+        Assert.That(ours.Lines, Has.Some.Contains("was marked as rejected by"));
+        Assert.That(ours.Lines, Has.Some.Contains("was marked as handled by"));
+        Assert.That(ours.Lines, Is.EqualTo(theirs.Lines));
+    }
+
+    private static WebApplicationFactory<Program> Node(PlintoFactory factory, DispatchTrail trail, bool openIddictDispatcher) =>
+        factory.WithWebHostBuilder(builder =>
+        {
+            builder.ConfigureLogging(logging => logging.AddProvider(trail).AddFilter<DispatchTrail>(Category, LogLevel.Debug));
+            if (openIddictDispatcher)
+            {
+                builder.ConfigureTestServices(services =>
+                    services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, OpenIddictServerDispatcher>()));
+            }
+        });
+
+    /// <summary>Discovery, keys, client_credentials (granted and refused), introspection, a code flow with sign-in, userinfo, refresh, revocation, a refused authorization request.</summary>
+    private static async Task ExchangesAsync(PlintoFactory factory, WebApplicationFactory<Program> node)
+    {
+        var client = node.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost"), AllowAutoRedirect = false });
+        Assert.That((await client.GetAsync("/.well-known/openid-configuration")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await client.GetAsync("/.well-known/jwks")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        var machine = await OidcClient.TokenAsync(client, MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = ApiScope });
+        Assert.That(machine.Status, Is.EqualTo(HttpStatusCode.OK), machine.Json.ToString());
+        var refused = await OidcClient.TokenAsync(client, MachineClientId, MachineSecret + "x",
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials" });
+        Assert.That(refused.Get("error"), Is.EqualTo("invalid_client"));
+        var introspection = await OidcClient.PostFormAsync(client, "/connect/introspect", MachineClientId, MachineSecret,
+            new Dictionary<string, string> { ["token"] = machine.Get("access_token") });
+        Assert.That(introspection.GetProperty("active").GetBoolean(), Is.True);
+
+        var email = UniqueUser.Email();
+        await factory.CreateUserAsync(email, UniqueUser.Password);
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(new Browser(client), email);
+        using (var userInfo = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo"))
+        {
+            userInfo.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Get("access_token"));
+            Assert.That((await client.SendAsync(userInfo)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        var refreshed = await OidcClient.RefreshAsync(client, tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Json.ToString());
+        // RFC 7009 §2.2: 200 with an empty body (PostFormAsync asserts the status).
+        await OidcClient.PostFormAsync(client, "/connect/revoke", ConfidentialClientId, ConfidentialSecret,
+            new Dictionary<string, string> { ["token"] = refreshed.Get("refresh_token") });
+
+        var unknownRedirect = await client.GetAsync(OidcClient.AuthorizeUrl(ConfidentialClientId, "https://attacker.test/cb", "openid", OidcClient.NewPkce()));
+        Assert.That(unknownRedirect.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    /// <summary>The dispatcher's debug messages, formatted, in order.</summary>
+    private sealed class DispatchTrail : ILoggerProvider
+    {
+        private readonly Lock gate = new();
+
+        public List<string> Lines { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName == Category);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(DispatchTrail owner, bool dispatcher) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => dispatcher;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                // The handlers log to this category too (responses, with values that differ per run): keep the
+                // dispatcher's own lines.
+                if (dispatcher && formatter(state, exception) is var line && line.StartsWith("The event ", StringComparison.Ordinal))
+                {
+                    lock (owner.gate)
+                    {
+                        owner.Lines.Add(line);
+                    }
+                }
+            }
+        }
+    }
+}
