@@ -14,6 +14,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 WORK="$ROOT/artifacts/bench"
+# The knobs set for this run, before defaults fill them in: the report names the exact command.
+COMMAND=""
+for knob in BENCH_SCENARIOS BENCH_ROUNDS BENCH_DURATION BENCH_WARMUP BENCH_CONNECTIONS BENCH_THREADS; do
+  if [[ -n "${!knob:-}" ]]; then
+    value=${!knob}
+    [[ "$value" == *" "* ]] && value="'$value'"
+    COMMAND+="$knob=$value "
+  fi
+done
+COMMAND+="./build.sh bench"
 RESULTS="$WORK/results"
 DURATION=${BENCH_DURATION:-10s}
 export BENCH_ROUNDS=${BENCH_ROUNDS:-3}
@@ -220,7 +230,7 @@ cat >"$RESULTS/host.json" <<JSON
   "peer": "$(node -p "require('./bench/peer/node_modules/oidc-provider/package.json').version")",
   "node": "$(node --version)",
   "wrk": "wrk -t$BENCH_THREADS -c$CONNECTIONS: $BENCH_ROUNDS rounds of a $DURATION window per server, Plinto and the peer alternating (after a $WARMUP warm-up of each)",
-  "command": "./build.sh bench",
+  "command": "$COMMAND",
   "peak_rss_mb": "$PEAK_RSS",
   "peak_rss_es256_mb": "$PEAK_RSS_ES256",
   "idle_rss_mb": "$IDLE_RSS",
