@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -95,47 +94,40 @@ internal sealed partial class ServerDispatcher(
 }
 
 /// <summary>
-/// The handler list of each event type, per options instance (a reloaded <see cref="OpenIddictServerOptions"/> gets
-/// its own lists). Singleton: it holds the singleton filters and handlers, resolved from the root provider on first use.
+/// The handler list of each event type for the current options instance; a reloaded
+/// <see cref="OpenIddictServerOptions"/> replaces them all. Singleton: it holds the singleton filters and handlers,
+/// resolved from the root provider on first use.
 /// </summary>
 internal sealed class ServerHandlerLists(IServiceProvider root, RegisteredLifetimes lifetimes)
 {
-    private readonly ConditionalWeakTable<OpenIddictServerOptions, ConcurrentDictionary<Type, object>> byOptions = [];
-
-    // The options instance is the same for the life of the host unless configuration reloads it: one reference
-    // comparison instead of a table lookup on each event.
-    private volatile Tuple<OpenIddictServerOptions, ConcurrentDictionary<Type, object>>? latest;
+    private volatile ListsOf? current;
 
     public HandlerStep<TContext>[] For<TContext>(OpenIddictServerOptions options) where TContext : BaseContext
     {
-        var current = latest;
-        var perType = current is not null && ReferenceEquals(current.Item1, options)
-            ? current.Item2
-            : Remember(options);
+        var lists = current;
+        if (lists is null || !ReferenceEquals(lists.Options, options))
+        {
+            current = lists = new ListsOf(options, new ConcurrentDictionary<Type, object>());
+        }
 
         // The descriptor list is sorted once by OpenIddict's options post-configuration; a count that differs from
         // the one the steps were built from means someone changed it afterwards: build again rather than run a stale list.
-        if (perType.TryGetValue(typeof(TContext), out var known) && known is Steps<TContext> steps && steps.Built == options.Handlers.Count)
+        if (lists.ByEvent.TryGetValue(typeof(TContext), out var known) && known is Steps<TContext> steps && steps.Built == options.Handlers.Count)
         {
             return steps.Items;
         }
 
         var fresh = new Steps<TContext>(options.Handlers.Count, Build<TContext>(options));
-        perType[typeof(TContext)] = fresh;
+        lists.ByEvent[typeof(TContext)] = fresh;
         return fresh.Items;
-    }
-
-    private ConcurrentDictionary<Type, object> Remember(OpenIddictServerOptions options)
-    {
-        var perType = byOptions.GetValue(options, static _ => new ConcurrentDictionary<Type, object>());
-        latest = Tuple.Create(options, perType);
-        return perType;
     }
 
     private HandlerStep<TContext>[] Build<TContext>(OpenIddictServerOptions options) where TContext : BaseContext =>
         [.. options.Handlers
             .Where(descriptor => descriptor.ContextType == typeof(TContext))
             .Select(descriptor => new HandlerStep<TContext>(descriptor, root, lifetimes))];
+
+    private sealed record ListsOf(OpenIddictServerOptions Options, ConcurrentDictionary<Type, object> ByEvent);
 
     private sealed record Steps<TContext>(int Built, HandlerStep<TContext>[] Items) where TContext : BaseContext;
 }

@@ -21,35 +21,38 @@ namespace Plinto.IdentityServer.Tests.Connect;
 /// </summary>
 internal sealed class ServerDispatcherParityTests
 {
-    private const string Category = "OpenIddict.Server.OpenIddictServerDispatcher";
-
     [Test]
     public async Task Every_exchange_runs_the_same_handlers_as_with_OpenIddicts_dispatcher()
     {
         await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
-        var ours = new DispatchTrail();
-        var theirs = new DispatchTrail();
+        var ours = new DispatcherLog();
+        var theirs = new DispatcherLog();
         await using var plinto = Node(factory, ours, openIddictDispatcher: false);
         await using var openIddict = Node(factory, theirs, openIddictDispatcher: true);
 
-        Assert.That(plinto.Services.GetRequiredService<IServiceScopeFactory>().CreateScope().ServiceProvider
-            .GetRequiredService<IOpenIddictServerDispatcher>(), Is.TypeOf<ServerDispatcher>());
-        Assert.That(openIddict.Services.GetRequiredService<IServiceScopeFactory>().CreateScope().ServiceProvider
-            .GetRequiredService<IOpenIddictServerDispatcher>(), Is.TypeOf<OpenIddictServerDispatcher>());
+        using (var scope = plinto.Services.CreateScope())
+        {
+            Assert.That(scope.ServiceProvider.GetRequiredService<IOpenIddictServerDispatcher>(), Is.TypeOf<ServerDispatcher>());
+        }
+
+        using (var scope = openIddict.Services.CreateScope())
+        {
+            Assert.That(scope.ServiceProvider.GetRequiredService<IOpenIddictServerDispatcher>(), Is.TypeOf<OpenIddictServerDispatcher>());
+        }
 
         await ExchangesAsync(factory, plinto);
         await ExchangesAsync(factory, openIddict);
 
-        Assert.That(ours.Lines, Has.Count.GreaterThan(250), "the exchanges ran through the dispatcher");
-        Assert.That(ours.Lines, Has.Some.Contains("was marked as rejected by"));
-        Assert.That(ours.Lines, Has.Some.Contains("was marked as handled by"));
-        Assert.That(ours.Lines, Is.EqualTo(theirs.Lines));
+        Assert.That(ours.Trail, Has.Count.GreaterThan(250), "the exchanges ran through the dispatcher");
+        Assert.That(ours.Trail, Has.Some.Contains("was marked as rejected by"));
+        Assert.That(ours.Trail, Has.Some.Contains("was marked as handled by"));
+        Assert.That(ours.Trail, Is.EqualTo(theirs.Trail));
     }
 
-    private static WebApplicationFactory<Program> Node(PlintoFactory factory, DispatchTrail trail, bool openIddictDispatcher) =>
+    private static WebApplicationFactory<Program> Node(PlintoFactory factory, DispatcherLog log, bool openIddictDispatcher) =>
         factory.WithWebHostBuilder(builder =>
         {
-            builder.ConfigureLogging(logging => logging.AddProvider(trail).AddFilter<DispatchTrail>(Category, LogLevel.Debug));
+            builder.ConfigureLogging(logging => logging.AddProvider(log).AddFilter<DispatcherLog>(DispatcherLog.Category, LogLevel.Debug));
             if (openIddictDispatcher)
             {
                 builder.ConfigureTestServices(services =>
@@ -91,39 +94,5 @@ internal sealed class ServerDispatcherParityTests
 
         var unknownRedirect = await client.GetAsync(OidcClient.AuthorizeUrl(ConfidentialClientId, "https://attacker.test/cb", "openid", OidcClient.NewPkce()));
         Assert.That(unknownRedirect.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-    }
-
-    /// <summary>The dispatcher's debug messages, formatted, in order.</summary>
-    private sealed class DispatchTrail : ILoggerProvider
-    {
-        private readonly Lock gate = new();
-
-        public List<string> Lines { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName == Category);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(DispatchTrail owner, bool dispatcher) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => dispatcher;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                // The handlers log to this category too (responses, with values that differ per run): keep the
-                // dispatcher's own lines.
-                if (dispatcher && formatter(state, exception) is var line && line.StartsWith("The event ", StringComparison.Ordinal))
-                {
-                    lock (owner.gate)
-                    {
-                        owner.Lines.Add(line);
-                    }
-                }
-            }
-        }
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using Plinto.IdentityServer.Connect;
+using Plinto.IdentityServer.Tests.Infrastructure;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Plinto.IdentityServer.Tests.Connect;
@@ -74,7 +75,7 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
     public void A_handler_missing_from_the_services_is_an_error_not_a_silent_skip()
     {
         var unregistered = OpenIddictServerHandlerDescriptor.CreateBuilder<ProbeContext>()
-            .UseSingletonHandler<Record<D>>().SetOrder(4).Build();
+            .UseSingletonHandler<Record<D>>().Build();
         using var host = new DispatchHost(dispatcher, [Singleton<Record<A>>(), unregistered], unregistered: [unregistered]);
 
         Assert.ThrowsAsync<InvalidOperationException>(async () => await host.DispatchAsync());
@@ -120,19 +121,20 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
         using var host = new DispatchHost(dispatcher, [Singleton<Record<A>>(), Singleton<Record<B>>()], alsoRegistered: later);
         Assert.That((await host.DispatchAsync()).Trail, Is.EqualTo(new[] { "A", "B" }));
 
+        // A new options instance with as many handlers as the old one: its own list, not the old one's.
         var reloaded = new OpenIddictServerOptions();
-        reloaded.Handlers.Add(later[0]);
+        reloaded.Handlers.AddRange(later);
         host.Options.Current = reloaded;
-        Assert.That((await host.DispatchAsync()).Trail, Is.EqualTo(new[] { "C" }));
-
-        reloaded.Handlers.Add(later[1]);
         Assert.That((await host.DispatchAsync()).Trail, Is.EqualTo(new[] { "C", "D" }));
+
+        reloaded.Handlers.Add(Singleton<Record<A>>());
+        Assert.That((await host.DispatchAsync()).Trail, Is.EqualTo(new[] { "C", "D", "A" }));
     }
 
     [Test]
     public async Task Writes_OpenIddicts_debug_messages_to_OpenIddicts_category()
     {
-        var log = new DebugLog();
+        var log = new DispatcherLog();
         using var host = new DispatchHost(dispatcher, [Singleton<Record<A>>(), Stopping("handle")], log: log);
 
         await host.DispatchAsync();
@@ -140,13 +142,11 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
         var probe = typeof(ProbeContext).FullName;
         Assert.That(log.Lines, Is.EqualTo(new[]
         {
-            $"OpenIddict.Server.OpenIddictServerDispatcher: The event {probe} was successfully processed by {typeof(Record<A>).FullName}.",
-            $"OpenIddict.Server.OpenIddictServerDispatcher: The event {probe} was successfully processed by {typeof(StopHandler).FullName}.",
-            $"OpenIddict.Server.OpenIddictServerDispatcher: The event {probe} was marked as handled by {typeof(StopHandler).FullName}.",
+            $"The event {probe} was successfully processed by {typeof(Record<A>).FullName}.",
+            $"The event {probe} was successfully processed by {typeof(StopHandler).FullName}.",
+            $"The event {probe} was marked as handled by {typeof(StopHandler).FullName}.",
         }));
     }
-
-    private static int order;
 
     private static OpenIddictServerHandlerDescriptor Singleton<THandler>(params Type[] filters)
         where THandler : class, IOpenIddictServerHandler<ProbeContext> =>
@@ -158,11 +158,11 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
 
     private static OpenIddictServerHandlerDescriptor OtherEvent() =>
         OpenIddictServerHandlerDescriptor.CreateBuilder<OtherContext>()
-            .UseSingletonHandler<RecordOther>().SetOrder(Interlocked.Increment(ref order)).Build();
+            .UseSingletonHandler<RecordOther>().Build();
 
     private static OpenIddictServerHandlerDescriptor Stopping(string stop) =>
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProbeContext>()
-            .UseSingletonHandler(new StopHandler(stop)).SetOrder(Interlocked.Increment(ref order)).Build();
+            .UseSingletonHandler(new StopHandler(stop)).Build();
 
     private static OpenIddictServerHandlerDescriptor Filtered(OpenIddictServerHandlerDescriptor.Builder<ProbeContext> builder, Type[] filters)
     {
@@ -172,7 +172,7 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
             add.MakeGenericMethod(filter).Invoke(builder, null);
         }
 
-        return builder.SetOrder(Interlocked.Increment(ref order)).Build();
+        return builder.Build();
     }
 
     /// <summary>A service provider with the given handler list, the filters and a dispatcher of the fixture's kind.</summary>
@@ -185,7 +185,7 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
 
         public DispatchHost(Type dispatcher, OpenIddictServerHandlerDescriptor[] handlers,
             OpenIddictServerHandlerDescriptor[]? unregistered = null, OpenIddictServerHandlerDescriptor[]? alsoRegistered = null,
-            DebugLog? log = null)
+            DispatcherLog? log = null)
         {
             var options = new OpenIddictServerOptions();
             options.Handlers.AddRange(handlers);
@@ -366,33 +366,6 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
         {
             context.Filtered.Add($"scoped {marker.Id}");
             return ValueTask.FromResult(true);
-        }
-    }
-
-    /// <summary>Debug messages of the dispatcher's category, formatted.</summary>
-    private sealed class DebugLog : ILoggerProvider
-    {
-        public List<string> Lines { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(DebugLog owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => category.StartsWith("OpenIddict", StringComparison.Ordinal);
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel))
-                {
-                    owner.Lines.Add($"{category}: {formatter(state, exception)}");
-                }
-            }
         }
     }
 }
