@@ -122,6 +122,8 @@ internal static class ConnectServiceCollectionExtensions
                 options.AddEventHandler(Organizations.ExtractRequestedOrganization.Descriptor);
                 options.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.Discovery.AttachSigningKeys.Descriptor);
                 options.AddEventHandler(CachedSigningKeys.Descriptor);
+                options.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.InferEndpointType.Descriptor);
+                options.AddEventHandler(RememberedEndpointTypes.Descriptor);
 
                 var aspNetCore = options.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

@@ -34,6 +34,15 @@ internal sealed class DeferredTokenWrites
     /// <summary>True between the start of a sign-in and its flush.</summary>
     public bool Active { get; set; }
 
+    /// <summary>
+    /// Token rows added or changed since the sign-in began. None (a client_credentials grant, whose access token gets
+    /// no row): the flush has nothing to save and does not even open the request's database context.
+    /// </summary>
+    public int Pending { get; private set; }
+
+    /// <summary>Called by the token store for each write it defers.</summary>
+    public void Deferred() => Pending++;
+
     /// <summary>Starts deferring at the very start of the sign-in.</summary>
     internal sealed class Begin(DeferredTokenWrites writes) : IOpenIddictServerHandler<ProcessSignInContext>
     {
@@ -52,7 +61,12 @@ internal sealed class DeferredTokenWrites
     }
 
     /// <summary>Saves everything the sign-in deferred, after its last handler and before the response is written.</summary>
-    internal sealed class Flush(DeferredTokenWrites writes, PlintoDbContext db, IOpenIddictTokenManager tokens) : IOpenIddictServerHandler<ProcessSignInContext>
+    /// <remarks>
+    /// The database context and the token manager are taken from the request's services only when there is something
+    /// to save: a sign-in that deferred nothing costs no context lease, no token manager (and its per-request cache)
+    /// and no change-detection pass.
+    /// </remarks>
+    internal sealed class Flush(DeferredTokenWrites writes, IServiceProvider services) : IOpenIddictServerHandler<ProcessSignInContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
@@ -66,10 +80,17 @@ internal sealed class DeferredTokenWrites
         {
             ArgumentNullException.ThrowIfNull(context);
             writes.Active = false;
+            if (writes.Pending == 0)
+            {
+                return;
+            }
+
+            writes.Pending = 0;
+            var db = services.GetRequiredService<PlintoDbContext>();
             var refreshGrant = context.EndpointType is OpenIddictServerEndpointType.Token && context.Request?.IsRefreshTokenGrantType() is true;
             if (refreshGrant && db.RunsOnPostgreSql())
             {
-                await SaveInOneBatchAsync(context.CancellationToken);
+                await SaveInOneBatchAsync(db, context.CancellationToken);
                 return;
             }
 
@@ -96,6 +117,7 @@ internal sealed class DeferredTokenWrites
                 db.ChangeTracker.Clear();
                 if (context.Request?.IsAuthorizationCodeGrantType() is true && context.Principal?.GetAuthorizationId() is { Length: > 0 } authorization)
                 {
+                    var tokens = services.GetRequiredService<IOpenIddictTokenManager>();
                     await tokens.RevokeByAuthorizationIdAsync(authorization, context.CancellationToken);
                 }
 
@@ -115,7 +137,7 @@ internal sealed class DeferredTokenWrites
         /// on the redemption (zero rows updated), leaves the new rows stored, as the other providers' path above does
         /// by saving them again.
         /// </summary>
-        private async Task SaveInOneBatchAsync(CancellationToken cancellationToken)
+        private static async Task SaveInOneBatchAsync(PlintoDbContext db, CancellationToken cancellationToken)
         {
             var transactions = db.Database.AutoTransactionBehavior;
             db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never;
@@ -243,6 +265,7 @@ internal sealed class PlintoTokenStore(
 
         // The key is generated here (client side), so OpenIddict can put the row's id in the token right away.
         (await Context.GetDbContextAsync(cancellationToken)).Add(token);
+        writes.Deferred();
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
@@ -271,5 +294,6 @@ internal sealed class PlintoTokenStore(
         // stores a new one. A token read in this request (the code or refresh token being redeemed) is written by
         // change detection: only the columns that changed (status, redemption date, concurrency token).
         token.ConcurrencyToken = Guid.NewGuid().ToString();
+        writes.Deferred();
     }
 }

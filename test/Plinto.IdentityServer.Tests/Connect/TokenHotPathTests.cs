@@ -1,5 +1,9 @@
 using System.Net;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -145,6 +149,79 @@ internal sealed class TokenHotPathTests(DatabaseProvider provider) : DatabaseFix
         finally
         {
             await SetApiAudiencesAsync(ApiAudience);
+        }
+    }
+
+    [Test]
+    public async Task A_client_credentials_grant_calls_no_save_of_nothing_and_a_code_grant_still_stores_its_rows()
+    {
+        var saves = new EmptySaves();
+        await using var counting = Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.ConfigureDbContext<PlintoDbContext>(options => options.AddInterceptors(saves))));
+        var client = counting.CreateClient();
+        Assert.That((await MachineTokenAsync(client, MachineSecret)).Status, Is.EqualTo(HttpStatusCode.OK), "fills the caches");
+        saves.Reset();
+
+        var token = await MachineTokenAsync(client, MachineSecret);
+
+        Assert.That(token.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(saves.Count, Is.Zero, "the sign-in deferred no token row, so its flush saves nothing");
+
+        // A sign-in that does defer rows still writes them: the code flow's tokens are stored and usable.
+        var (email, browser) = await SignedInUserAsync();
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(browser, email);
+        var refreshed = await OidcClient.RefreshAsync(client, tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Json.ToString());
+    }
+
+    [Test]
+    public void A_cached_client_reads_back_every_column_as_a_new_entity_each_time()
+    {
+        var cache = new CatalogCache(TimeProvider.System, Options.Create(new TokenOptions()));
+        var columns = typeof(OpenIddictEntityFrameworkCoreApplication).GetProperties()
+            .Where(p => p.PropertyType == typeof(string) && p.CanWrite).ToList();
+        Assert.That(columns.Select(c => c.Name), Does.Contain(nameof(OpenIddictEntityFrameworkCoreApplication.ClientSecret))
+            .And.Contain(nameof(OpenIddictEntityFrameworkCoreApplication.Permissions)));
+        var stored = new OpenIddictEntityFrameworkCoreApplication();
+        foreach (var column in columns)
+        {
+            column.SetValue(stored, "value of " + column.Name);
+        }
+
+        stored.Tokens.Add(new OpenIddictEntityFrameworkCoreToken());
+        cache.SetApplication("some-client", stored, cache.Generation);
+
+        var first = cache.GetApplication("some-client")!;
+        var second = cache.GetApplication("some-client")!;
+
+        Assert.That(first, Is.Not.SameAs(stored).And.Not.SameAs(second), "every read gets its own copy");
+        foreach (var column in columns)
+        {
+            Assert.That(column.GetValue(first), Is.EqualTo("value of " + column.Name), column.Name);
+        }
+
+        Assert.That(first.Tokens, Is.Empty, "navigations are not copied, as on an entity read without Include");
+        Assert.That(cache.GetApplication("other-client"), Is.Null);
+    }
+
+    /// <summary>Counts the saves of a context that has nothing to write (background jobs' real writes do not count).</summary>
+    private sealed class EmptySaves : SaveChangesInterceptor
+    {
+        private int count;
+
+        public int Count => Volatile.Read(ref count);
+
+        public void Reset() => Interlocked.Exchange(ref count, 0);
+
+        public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
+            DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            if (eventData.Context is { } context && !context.ChangeTracker.HasChanges())
+            {
+                Interlocked.Increment(ref count);
+            }
+
+            return ValueTask.FromResult(result);
         }
     }
 
