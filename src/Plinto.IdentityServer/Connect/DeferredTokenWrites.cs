@@ -56,6 +56,7 @@ internal sealed class DeferredTokenWrites
         public ValueTask HandleAsync(ProcessSignInContext context)
         {
             writes.Active = true;
+            writes.Pending = 0;
             return ValueTask.CompletedTask;
         }
     }
@@ -64,7 +65,8 @@ internal sealed class DeferredTokenWrites
     /// <remarks>
     /// The database context and the token manager are taken from the request's services only when there is something
     /// to save: a sign-in that deferred nothing costs no context lease, no token manager (and its per-request cache)
-    /// and no change-detection pass.
+    /// and no change-detection pass. So the flush saves what <see cref="PlintoTokenStore"/> deferred, and nothing else
+    /// is left for it to save: any other write during a sign-in (authorizations, sessions) saves itself at once.
     /// </remarks>
     internal sealed class Flush(DeferredTokenWrites writes, IServiceProvider services) : IOpenIddictServerHandler<ProcessSignInContext>
     {

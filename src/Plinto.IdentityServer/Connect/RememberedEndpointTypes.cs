@@ -16,12 +16,17 @@ namespace Plinto.IdentityServer.Connect;
 /// </summary>
 /// <remarks>
 /// The request URI comes from the client (its Host header and path), so what is remembered is bounded: past
-/// <see cref="Capacity"/> entries the table starts again, and a client sending ever new URIs costs what OpenIddict's
-/// handler costs. A reloaded options instance starts a new table.
+/// <see cref="Capacity"/> entries the table starts again, URIs longer than <see cref="LongestRemembered"/> characters
+/// are never kept, and a client sending ever new URIs costs what OpenIddict's handler costs. A reloaded options
+/// instance starts a new table; endpoint lists changed in place on the same instance after start are not seen (nothing
+/// in Plinto does that; OpenIddict's options are fixed once built).
 /// </remarks>
 internal sealed class RememberedEndpointTypes : IOpenIddictServerHandler<ProcessRequestContext>
 {
     public const int Capacity = 512;
+
+    /// <summary>Base and request URI together; a longer pair (a crafted Host header) is answered but not kept.</summary>
+    public const int LongestRemembered = 512;
 
     private static readonly string MatchedMessage = OpenIddictResources.GetResourceString(OpenIddictResources.ID6053);
 
@@ -36,7 +41,7 @@ internal sealed class RememberedEndpointTypes : IOpenIddictServerHandler<Process
     private volatile Table current = new(null);
 
     /// <summary>How many request URIs are remembered now (for tests).</summary>
-    internal int Count => current.Entries.Count;
+    internal int Count => current.Count;
 
     public async ValueTask HandleAsync(ProcessRequestContext context)
     {
@@ -72,18 +77,30 @@ internal sealed class RememberedEndpointTypes : IOpenIddictServerHandler<Process
         }
 
         await infer.HandleAsync(context);
-        if (table.Entries.Count >= Capacity)
+        if (key.Length + baseUri.Length > LongestRemembered)
         {
-            table.Entries.Clear();
+            return;
         }
 
-        table.Entries[key] = new Known(baseUri, context.EndpointType);
+        var answer = new Known(baseUri, context.EndpointType);
+        if (!table.Entries.TryAdd(key, answer))
+        {
+            // The same request URI under another base URI: the latest one is kept.
+            table.Entries[key] = answer;
+        }
+        else if (Interlocked.Increment(ref table.Count) >= Capacity)
+        {
+            // Full: start again (the old table is left to the readers that still hold it).
+            current = new Table(context.Options);
+        }
     }
 
     private sealed record Known(string BaseUri, OpenIddictServerEndpointType Type);
 
     private sealed class Table(OpenIddictServerOptions? options)
     {
+        public int Count;
+
         public OpenIddictServerOptions? Options { get; } = options;
 
         public ConcurrentDictionary<string, Known> Entries { get; } = new(StringComparer.Ordinal);

@@ -84,6 +84,24 @@ internal sealed class RememberedEndpointTypesTests
     }
 
     [Test]
+    public async Task A_crafted_long_host_is_answered_like_OpenIddict_but_not_kept()
+    {
+        var options = Endpoints();
+        var remembered = new RememberedEndpointTypes();
+        var host = string.Join('.', Enumerable.Repeat(new string('a', 60), 4)) + ".test";
+        var baseUri = $"https://{host}/";
+        var request = $"https://{host}/connect/token";
+
+        var expected = await RunAsync(new OpenIddictServerHandlers.InferEndpointType(), options, baseUri, request);
+        var actual = await RunAsync(remembered, options, baseUri, request);
+
+        Assert.That(actual.Type, Is.EqualTo(expected.Type).And.EqualTo(OpenIddictServerEndpointType.Token));
+        Assert.That(remembered.Count, Is.Zero, "longer than RememberedEndpointTypes.LongestRemembered");
+        await RunAsync(remembered, options, Bases[0], Requests[0]);
+        Assert.That(remembered.Count, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task A_request_without_absolute_uris_is_left_to_OpenIddicts_handler()
     {
         async Task<string> OutcomeAsync(IOpenIddictServerHandler<ProcessRequestContext> handler)

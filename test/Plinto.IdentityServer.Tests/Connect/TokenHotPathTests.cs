@@ -172,6 +172,9 @@ internal sealed class TokenHotPathTests(DatabaseProvider provider) : DatabaseFix
         var tokens = await OidcClient.ConfidentialCodeFlowAsync(browser, email);
         var refreshed = await OidcClient.RefreshAsync(client, tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
         Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Json.ToString());
+        // The refresh grant's own rows (its rotated refresh token) were written too.
+        var again = await OidcClient.RefreshAsync(client, refreshed.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(again.Status, Is.EqualTo(HttpStatusCode.OK), again.Json.ToString());
     }
 
     [Test]
