@@ -87,7 +87,6 @@ internal sealed class DeferredTokenWrites
                 return;
             }
 
-            writes.Pending = 0;
             var db = services.GetRequiredService<PlintoDbContext>();
             var refreshGrant = context.EndpointType is OpenIddictServerEndpointType.Token && context.Request?.IsRefreshTokenGrantType() is true;
             if (refreshGrant && db.RunsOnPostgreSql())
