@@ -127,6 +127,21 @@ run_tests() {
   [ "$total" -eq 0 ] && { echo "No test ran." >&2; status=1; }
   [ "$failed" -gt 0 ] && status=1
 
+  # CI keeps only the end of the output: name every test that did not pass, with the start of its message.
+  if [ "$failed" -gt 0 ]; then
+    echo
+    echo "Tests that did not pass:"
+    perl -0777 -ne '
+      while (/<UnitTestResult\b[^>]*?\btestName="([^"]*)"[^>]*?\boutcome="(?!Passed")([^"]*)"[^>]*?(?:\/>|>(.*?)<\/UnitTestResult>)/gs) {
+        my ($name, $outcome, $body) = ($1, $2, $3 // "");
+        my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+        $message = substr($message // "(no message)", 0, 600);
+        for ($name, $message) { s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/\x27/g; s/&amp;/&/g; }
+        print "  [$outcome] $name\n";
+        print "      $_\n" for grep { length } split /\n/, $message;
+      }' "$results"/*.trx || true
+  fi
+
   echo
   echo "$passed passed, $failed failed"
   return "$status"

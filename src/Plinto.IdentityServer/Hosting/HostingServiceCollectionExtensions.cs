@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Mvc.Controllers;
+using Microsoft.AspNetCore.Mvc.Razor.TagHelpers;
+using Microsoft.AspNetCore.Mvc.ViewComponents;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Plinto.IdentityServer.Data;
 
@@ -46,6 +49,18 @@ internal static class HostingServiceCollectionExtensions
                 model => model.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(Account.AccountThrottling.Policy)));
             // The account center needs a session (the cookie's challenge sends the browser to sign in).
             o.Conventions.AuthorizeFolder("/Account/Manage");
+        }).ConfigureApplicationPartManager(parts =>
+        {
+            // Plinto has no controllers and no view components, and its pages' tag helpers are bound when the views
+            // are compiled: the three providers that look for those walk every type of every application part
+            // (Plinto's ~1,000 compiler-generated types included), loading each into memory for nothing.
+            for (var i = parts.FeatureProviders.Count - 1; i >= 0; i--)
+            {
+                if (parts.FeatureProviders[i] is ControllerFeatureProvider or ViewComponentFeatureProvider or TagHelperFeatureProvider)
+                {
+                    parts.FeatureProviders.RemoveAt(i);
+                }
+            }
         });
         services.AddRequestLocalization(o =>
         {
