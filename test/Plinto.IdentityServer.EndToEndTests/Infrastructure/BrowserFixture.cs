@@ -29,6 +29,9 @@ internal abstract class BrowserFixture
         Server = new PlintoServer(ServerSettings);
         Server.StartServer();
 
+        // Expect(...) waits have their own default (5 s), apart from the context's: the same 15 s for both, so that a
+        // busy CI machine (the other test projects run at the same time) does not fail a wait for a page that comes.
+        Assertions.SetDefaultExpectTimeout(15_000);
         playwright = await Playwright.CreateAsync();
         var args = new List<string> { "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic" };

@@ -22,18 +22,18 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
     {
         this.settings = settings ?? new Dictionary<string, string>();
         Port = FreePort();
-        ClientPort = FreePort();
+        Client = ClientApp.Start();
         UseKestrel(options => options.ListenLocalhost(Port));
     }
 
     public int Port { get; }
 
-    /// <summary>Where the relying party would live; nothing listens there, the browser test intercepts it.</summary>
-    public int ClientPort { get; }
+    /// <summary>The relying party's redirect URI, listening for the browser.</summary>
+    public ClientApp Client { get; }
 
     public string BaseUrl => $"http://localhost:{Port}";
 
-    public string RedirectUri => $"http://localhost:{ClientPort}/callback";
+    public string RedirectUri => Client.RedirectUri;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -63,6 +63,7 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        await Client.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -45,12 +45,6 @@ internal sealed class OrganizationTests : BrowserFixture
         await Context.ClearCookiesAsync();
 
         // An application asks for an organization: sign in, pick one, consent.
-        var callback = new TaskCompletionSource<string>();
-        await Page.RouteAsync($"http://localhost:{Server.ClientPort}/**", async route =>
-        {
-            callback.TrySetResult(route.Request.Url);
-            await route.FulfillAsync(new RouteFulfillOptions { Status = 200, Body = "client received the response" });
-        });
         var challenge = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(Verifier)));
         await Page.GotoAsync($"/connect/authorize?client_id={PlintoServer.ClientId}&response_type=code&scope=openid%20organization"
             + $"&redirect_uri={Uri.EscapeDataString(Server.RedirectUri)}&state=s&nonce=n&code_challenge={challenge}&code_challenge_method=S256");
@@ -58,7 +52,7 @@ internal sealed class OrganizationTests : BrowserFixture
         await organizations.ChooseAsync("Initech");
         await new ConsentPage(Page).AllowAsync(PlintoServer.ClientName);
 
-        var landed = new Uri(await callback.Task.WaitAsync(TimeSpan.FromSeconds(15)));
+        var landed = (await Server.Client.NextCallbackAsync(TimeSpan.FromSeconds(15))).Url;
         var code = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(landed.Query)["code"].ToString();
         using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
         using var response = await http.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>

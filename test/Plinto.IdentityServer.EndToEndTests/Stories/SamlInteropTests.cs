@@ -48,12 +48,6 @@ internal sealed class SamlInteropTests : BrowserFixture
 
         idp.RegisterServiceProvider($"{Server.BaseUrl}/saml2/{connectionId}", $"{Server.BaseUrl}/saml2/{connectionId}/acs");
 
-        var callback = new TaskCompletionSource<string>();
-        await Page.RouteAsync($"http://localhost:{Server.ClientPort}/**", async route =>
-        {
-            callback.TrySetResult(route.Request.Url);
-            await route.FulfillAsync(new RouteFulfillOptions { Status = 200, Body = "client received the response" });
-        });
         var challenge = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(Verifier)));
         await Page.GotoAsync($"/connect/authorize?client_id={PlintoServer.ClientId}&response_type=code&scope=openid%20profile%20organization"
             + $"&redirect_uri={Uri.EscapeDataString(Server.RedirectUri)}&state=s&nonce=n&code_challenge={challenge}&code_challenge_method=S256");
@@ -87,7 +81,7 @@ internal sealed class SamlInteropTests : BrowserFixture
             throw new AssertionException($"Not at the consent page ({Page.Url}): {await Page.ContentAsync()}\nIdP log: {idp.Log()}");
         }
 
-        var landed = new Uri(await callback.Task.WaitAsync(TimeSpan.FromSeconds(15)));
+        var landed = (await Server.Client.NextCallbackAsync(TimeSpan.FromSeconds(15))).Url;
         var code = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(landed.Query)["code"].ToString();
         using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
         using var response = await http.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>

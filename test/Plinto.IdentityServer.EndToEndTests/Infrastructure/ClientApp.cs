@@ -1,0 +1,69 @@
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Plinto.IdentityServer.EndToEndTests.Infrastructure;
+
+/// <summary>
+/// The relying party's end of the redirect URI, really listening on a loopback port the operating system picks when
+/// it binds (no port chosen first and bound later): it records what the browser sends to <c>/callback</c> and answers
+/// 200. A browser-level route cannot stand in for it: Playwright does not intercept a request that a redirect started,
+/// so the browser met a closed port and only Chromium's own retry of its error page reached the route.
+/// </summary>
+internal sealed class ClientApp : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly Channel<ClientRequest> callbacks = Channel.CreateUnbounded<ClientRequest>();
+
+    private ClientApp(WebApplication app) => this.app = app;
+
+    /// <summary>The redirect URI registered for the test client (RFC 8252 §7.3: a loopback IP literal).</summary>
+    public string RedirectUri { get; private set; } = null!;
+
+    public static ClientApp Start()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var client = new ClientApp(app);
+        app.Run(async context =>
+        {
+            if (context.Request.Path != "/callback")
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound; // the browser's favicon request
+                return;
+            }
+
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync(context.RequestAborted);
+            client.callbacks.Writer.TryWrite(new ClientRequest(context.Request.Method, new Uri(context.Request.GetEncodedUrl()), body));
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync("client received the response", context.RequestAborted);
+        });
+        app.StartAsync().GetAwaiter().GetResult();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        client.RedirectUri = new Uri(new Uri(address), "/callback").ToString();
+        return client;
+    }
+
+    /// <summary>The next request the browser sent to the redirect URI; a <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public async Task<ClientRequest> NextCallbackAsync(TimeSpan timeout) =>
+        await callbacks.Reader.ReadAsync().AsTask().WaitAsync(timeout);
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
+
+internal sealed record ClientRequest(string Method, Uri Url, string Body);
