@@ -137,9 +137,11 @@ run_tests() {
         my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
         $message = substr($message // "(no message)", 0, 600);
         for ($name, $message) { s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/\x27/g; s/&amp;/&/g; }
+        $n++;
         print "  [$outcome] $name\n";
         print "      $_\n" for grep { length } split /\n/, $message;
-      }' "$results"/*.trx || true
+      }
+      END { print "  (no failed result in the .trx files: a test host stopped before reporting; see the output above)\n" unless $n }' "$results"/*.trx || true
   fi
 
   echo
