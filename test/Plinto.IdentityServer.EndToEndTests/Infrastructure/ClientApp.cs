@@ -21,20 +21,25 @@ namespace Plinto.IdentityServer.EndToEndTests.Infrastructure;
 internal sealed class ClientApp : IAsyncDisposable
 {
     private readonly WebApplication app;
-    private readonly Channel<ClientRequest> callbacks = Channel.CreateUnbounded<ClientRequest>();
+    private readonly ChannelReader<ClientRequest> callbacks;
 
-    private ClientApp(WebApplication app) => this.app = app;
+    private ClientApp(WebApplication app, ChannelReader<ClientRequest> callbacks, string redirectUri)
+    {
+        this.app = app;
+        this.callbacks = callbacks;
+        RedirectUri = redirectUri;
+    }
 
     /// <summary>The redirect URI registered for the test client (RFC 8252 §7.3: a loopback IP literal).</summary>
-    public string RedirectUri { get; private set; } = null!;
+    public string RedirectUri { get; }
 
     public static ClientApp Start()
     {
+        var callbacks = Channel.CreateUnbounded<ClientRequest>();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var client = new ClientApp(app);
         app.Run(async context =>
         {
             if (context.Request.Path != "/callback")
@@ -45,19 +50,31 @@ internal sealed class ClientApp : IAsyncDisposable
 
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync(context.RequestAborted);
-            client.callbacks.Writer.TryWrite(new ClientRequest(context.Request.Method, new Uri(context.Request.GetEncodedUrl()), body));
+            callbacks.Writer.TryWrite(new ClientRequest(context.Request.Method, new Uri(context.Request.GetEncodedUrl()), body));
             context.Response.ContentType = "text/plain";
             await context.Response.WriteAsync("client received the response", context.RequestAborted);
         });
         app.StartAsync().GetAwaiter().GetResult();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        client.RedirectUri = new Uri(new Uri(address), "/callback").ToString();
-        return client;
+        return new ClientApp(app, callbacks.Reader, new Uri(new Uri(address), "/callback").ToString());
     }
 
-    /// <summary>The next request the browser sent to the redirect URI; a <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
-    public async Task<ClientRequest> NextCallbackAsync(TimeSpan timeout) =>
-        await callbacks.Reader.ReadAsync().AsTask().WaitAsync(timeout);
+    /// <summary>
+    /// The next request the browser sent to the redirect URI; a <see cref="TimeoutException"/> after
+    /// <paramref name="timeout"/>. A read that timed out is cancelled, so it cannot take a later test's request.
+    /// </summary>
+    public async Task<ClientRequest> NextCallbackAsync(TimeSpan timeout)
+    {
+        using var expiry = new CancellationTokenSource(timeout);
+        try
+        {
+            return await callbacks.ReadAsync(expiry.Token);
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The browser sent nothing to {RedirectUri} within {timeout.TotalSeconds} s.");
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
