@@ -1,13 +1,21 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Plinto.IdentityServer.EndToEndTests.Infrastructure;
 
 /// <summary>
 /// The real host on Kestrel (a browser needs a socket), in Development mode as a new user would run it:
 /// embedded SQLite, the development mail folder and its page, plain HTTP on localhost.
+/// <para>
+/// Kestrel binds 127.0.0.1 with port 0: the OS picks a free port at the bind itself, so no other process can take it
+/// between a choice and the bind. The browser still addresses the server as <c>localhost</c> (a secure context, which
+/// WebAuthn needs, and the passkeys' RP ID); <c>localhost</c> resolves to the loopback addresses, and one that does
+/// not listen (::1) is refused at once.
+/// </para>
 /// </summary>
 internal sealed class PlintoServer : WebApplicationFactory<Program>
 {
@@ -16,17 +24,18 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
 
     private readonly string folder = Directory.CreateTempSubdirectory("plinto-e2e-").FullName;
     private readonly IReadOnlyDictionary<string, string> settings;
+    private int? port;
 
     /// <param name="settings">Configuration a fixture adds (e.g. a passkey limit).</param>
     public PlintoServer(IReadOnlyDictionary<string, string>? settings = null)
     {
         this.settings = settings ?? new Dictionary<string, string>();
-        Port = FreePort();
         Client = ClientApp.Start();
-        UseKestrel(options => options.ListenLocalhost(Port));
+        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
     }
 
-    public int Port { get; }
+    /// <summary>The port Kestrel bound; read once the server has started (<see cref="WebApplicationFactory{T}.StartServer"/>).</summary>
+    public int Port => port ??= BoundPort();
 
     /// <summary>The relying party's redirect URI, listening for the browser.</summary>
     public ClientApp Client { get; }
@@ -75,10 +84,11 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
         }
     }
 
-    private static int FreePort()
+    private int BoundPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var address = addresses?.SingleOrDefault()
+            ?? throw new InvalidOperationException("Kestrel has not started yet: call StartServer() first.");
+        return new Uri(address).Port;
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Plinto.IdentityServer.EndToEndTests.Infrastructure;
@@ -11,7 +10,7 @@ namespace Plinto.IdentityServer.EndToEndTests.Infrastructure;
 /// written SAML IdP for the interoperability test. The configuration comes from SimpleSamlPhp/ in this project;
 /// the IdP's key pair is generated here (no private key in the repository).
 /// </summary>
-internal sealed class SimpleSamlPhpIdp : IAsyncDisposable
+internal sealed partial class SimpleSamlPhpIdp : IAsyncDisposable
 {
     public const string Root = "/usr/share/simplesamlphp/www";
     public const string Php = "/usr/bin/php";
@@ -21,7 +20,6 @@ internal sealed class SimpleSamlPhpIdp : IAsyncDisposable
 
     public SimpleSamlPhpIdp(string username, string password, string email)
     {
-        Port = FreePort();
         var template = Path.Combine(AppContext.BaseDirectory, "SimpleSamlPhp");
         foreach (var sub in new[] { "config", "metadata", "cert", "log", "data", "tmp", "sessions" })
         {
@@ -30,7 +28,6 @@ internal sealed class SimpleSamlPhpIdp : IAsyncDisposable
 
         var replacements = new Dictionary<string, string>
         {
-            ["__BASE_URL__"] = BaseUrl,
             ["__DIR__"] = folder,
             ["__SECRET_SALT__"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
             ["__ADMIN_PASSWORD__"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
@@ -55,18 +52,60 @@ internal sealed class SimpleSamlPhpIdp : IAsyncDisposable
         File.WriteAllText(Path.Combine(folder, "cert", "idp.crt"), certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(folder, "cert", "idp.key"), rsa.ExportPkcs8PrivateKeyPem());
 
-        var start = new ProcessStartInfo(Php, ["-S", $"127.0.0.1:{Port}", "-t", Root])
+        // Port 0: the OS picks a free port when PHP binds (no window in which another process could take it), and PHP
+        // names it in the line it prints once it listens.
+        var start = new ProcessStartInfo(Php, ["-S", "127.0.0.1:0", "-t", Root])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         start.Environment["SIMPLESAMLPHP_CONFIG_DIR"] = Path.Combine(folder, "config");
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process = Process.Start(start) ?? throw new InvalidOperationException("php could not be started.");
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is null)
+            {
+                listening.TrySetException(new AssertionException("PHP's built-in server stopped before it listened: " + string.Join('\n', output)));
+                return;
+            }
+
+            if (output.Count < 50)
+            {
+                output.Enqueue(line.Data);
+            }
+
+            if (Started().Match(line.Data) is { Success: true } match)
+            {
+                listening.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        try
+        {
+            Port = listening.Task.WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+        }
+        catch (Exception exception)
+        {
+            // The fixture is not returned, so nobody else would stop the process or remove the folder.
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.Dispose();
+            Directory.Delete(folder, recursive: true);
+            if (exception is TimeoutException)
+            {
+                throw new AssertionException("PHP's built-in server did not say where it listens within 30 s: " + string.Join('\n', output));
+            }
+
+            throw;
+        }
     }
 
     public int Port { get; }
@@ -131,10 +170,6 @@ internal sealed class SimpleSamlPhpIdp : IAsyncDisposable
         Directory.Delete(folder, recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    [GeneratedRegex(@"Development Server \(http://127\.0\.0\.1:(\d+)\) started")]
+    private static partial Regex Started();
 }

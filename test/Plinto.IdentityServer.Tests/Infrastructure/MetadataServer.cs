@@ -7,16 +7,33 @@ namespace Plinto.IdentityServer.Tests.Infrastructure;
 /// <summary>Serves one document over HTTP on loopback (an IdP's metadata URL), replaceable while running.</summary>
 internal sealed class MetadataServer : IAsyncDisposable
 {
-    private readonly HttpListener listener = new();
+    private readonly HttpListener listener;
     private readonly Task loop;
     private volatile string document = string.Empty;
 
     public MetadataServer()
     {
-        var port = FreePort();
-        Url = $"http://127.0.0.1:{port}/metadata.xml";
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        // HttpListener cannot bind port 0; a port found free can be taken by another process before the bind, so a
+        // failed bind (which also disposes that listener) tries another port with a new one.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var candidate = new HttpListener();
+            candidate.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                candidate.Start();
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                continue; // taken in between
+            }
+
+            listener = candidate;
+            Url = $"http://127.0.0.1:{port}/metadata.xml";
+            break;
+        }
+
         loop = Task.Run(ServeAsync);
     }
 

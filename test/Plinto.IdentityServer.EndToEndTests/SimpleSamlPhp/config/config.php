@@ -1,8 +1,9 @@
 <?php
 // SimpleSAMLphp (Debian's package) as a test IdP for Plinto's interoperability test. The test copies this folder
 // to a temporary directory, fills in the placeholders, generates the IdP's key and starts PHP's built-in server.
+// The base URL is the request's own (scheme, host and port): the server's port is chosen by the OS when it binds.
 $config = [
-    'baseurlpath' => '__BASE_URL__/',
+    'baseurlpath' => '/',
     'certdir' => '__DIR__/cert/',
     'loggingdir' => '__DIR__/log/',
     'datadir' => '__DIR__/data/',
