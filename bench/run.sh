@@ -9,7 +9,9 @@
 # rounds of one window per server (Plinto, then the peer; for sign-ins also the raw hash rate), and the report takes
 # medians: the machine's speed drifts by more than the differences measured (a shared VM), and a ratio of two
 # windows a few seconds apart is far steadier than one of two runs minutes apart. BENCH_SCENARIOS (all: "discovery
-# cc refresh introspect code signin") runs only some, to measure one lever quickly.
+# cc refresh introspect code signin") runs only some, to measure one lever quickly. refresh_token and the code flow
+# are also measured against the peer with a PostgreSQL store (bench/peer/server.mjs, PEER_STORE=postgres) on the same
+# database server: extra rows next to the in-memory peer's, which the targets are stated against.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -56,10 +58,14 @@ free_port() {
 }
 
 PLINTO_PID="" PEER_PID=""
+stop_peer() {
+  [ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null && wait "$PEER_PID" 2>/dev/null || true
+  PEER_PID=""
+}
 stop_servers() {
   [ -n "$PLINTO_PID" ] && kill "$PLINTO_PID" 2>/dev/null && wait "$PLINTO_PID" 2>/dev/null || true
-  [ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null && wait "$PEER_PID" 2>/dev/null || true
-  PLINTO_PID="" PEER_PID=""
+  PLINTO_PID=""
+  stop_peer
 }
 trap stop_servers EXIT
 
@@ -116,10 +122,13 @@ start_plinto() {
   STARTED_IN=$(echo "$(date +%s.%N) - $START" | bc)
 }
 
-# start_peer <RS256|ES256>
+# start_peer <RS256|ES256> [memory|postgres]: the store, in memory (the default) or in PLINTO_BENCH_POSTGRES's server
+pg_setting() { tr ';' '\n' <<<"$PLINTO_BENCH_POSTGRES" | sed -n "s/^$1=//p"; }
 start_peer() {
   PEER_PORT=$(free_port 5401)
-  (cd "$ROOT/bench/peer" && NODE_ENV=production PEER_PORT=$PEER_PORT PEER_ACCESS_TOKEN_ALG=$1 exec node server.mjs) >>"$WORK/peer.log" 2>&1 &
+  (cd "$ROOT/bench/peer" && NODE_ENV=production PEER_PORT=$PEER_PORT PEER_ACCESS_TOKEN_ALG=$1 PEER_STORE="${2:-memory}" \
+    PEER_PG_HOST="$(pg_setting Host)" PEER_PG_PORT="$(pg_setting Port)" PEER_PG_USER="$(pg_setting Username)" \
+    exec node server.mjs) >>"$WORK/peer.log" 2>&1 &
   PEER_PID=$!
   PEER_URL="http://127.0.0.1:$PEER_PORT"
   wait_ready "$PEER_URL/.well-known/openid-configuration" 60
@@ -145,16 +154,17 @@ measure() {
   printf '%-11s %-13s %s %s %s\n' "$scenario" "$name" "$round" "$(cat "$RESULTS/$scenario.$name.$round.json")" "$(cat "$RESULTS/$scenario.$name.$round.cpu.json")"
 }
 
-# compare <scenario> <plinto-run-name> <peer-run-name>: both warm-ups, then the rounds of alternating windows
+# compare <scenario> <plinto-run-name> <peer-run-name>: both warm-ups, then the rounds of alternating windows. The
+# data files `Plinto.Bench setup` wrote: PLINTO_DATA and PEER_DATA.
 compare() {
   local scenario=$1 round
-  warm "$scenario" "$PLINTO_URL" "$WORK/plinto.lua"
-  warm "$scenario" "$PEER_URL" "$WORK/peer.lua"
+  warm "$scenario" "$PLINTO_URL" "$PLINTO_DATA"
+  warm "$scenario" "$PEER_URL" "$PEER_DATA"
   for round in $(seq 1 "$BENCH_ROUNDS"); do
-    measure "$scenario" "$2" "$PLINTO_URL" "$WORK/plinto.lua" "$round" "$PLINTO_PID"
+    measure "$scenario" "$2" "$PLINTO_URL" "$PLINTO_DATA" "$round" "$PLINTO_PID"
     # The limit a sign-in rate is read against, measured between the two servers' windows (nothing else running).
     if [ "$scenario" = signin ]; then $BENCH raw-pbkdf2 "$PBKDF2_ITERATIONS" >"$RESULTS/signin.raw.$round.json"; fi
-    measure "$scenario" "$3" "$PEER_URL" "$WORK/peer.lua" "$round" "$PEER_PID"
+    measure "$scenario" "$3" "$PEER_URL" "$PEER_DATA" "$round" "$PEER_PID"
   done
 }
 
@@ -190,8 +200,9 @@ START_MEDIAN=$(median "${STARTS[@]}") IDLE_RSS=$(median "${IDLE_RSSES[@]}")
 log "Plinto (PostgreSQL, RS256) and the peer (RS256)"
 start_plinto PostgreSql RS256 "$WORK/data-pg"
 start_peer RS256
-$BENCH setup plinto "$PLINTO_URL" "$WORK/plinto.lua"
-$BENCH setup peer "$PEER_URL" "$WORK/peer.lua"
+PLINTO_DATA="$WORK/plinto.lua" PEER_DATA="$WORK/peer.lua"
+$BENCH setup plinto "$PLINTO_URL" "$PLINTO_DATA"
+$BENCH setup peer "$PEER_URL" "$PEER_DATA"
 BENCH_DATA="$WORK/plinto.lua" BENCH_RESULT="$RESULTS/probe.plinto.json" wrk -t1 -c2 -d5s -s "$BENCH_LUA/probe.lua" "$PLINTO_URL" >/dev/null
 SCENARIOS=${BENCH_SCENARIOS:-discovery cc refresh introspect code signin}
 for scenario in $SCENARIOS; do
@@ -205,14 +216,30 @@ for scenario in $SCENARIOS; do
   compare "$scenario" plinto peer
   if [ "$scenario" = signin ]; then wait "$PROBE"; fi
 done
+
+# The same Plinto node against the peer with its PostgreSQL store, for the scenarios that write to a store. Fresh
+# refresh tokens for Plinto: the sets of the first setup were rotated away.
+if [[ " $SCENARIOS " == *" refresh "* || " $SCENARIOS " == *" code "* ]]; then
+  log "refresh_token and the code flow against the peer with a PostgreSQL store (same Plinto node)"
+  stop_peer
+  start_peer RS256 postgres
+  PLINTO_DATA="$WORK/plinto-pgpeer.lua" PEER_DATA="$WORK/peer-pg.lua"
+  $BENCH setup plinto "$PLINTO_URL" "$PLINTO_DATA"
+  $BENCH setup peer "$PEER_URL" "$PEER_DATA"
+  for scenario in refresh code; do
+    [[ " $SCENARIOS " == *" $scenario "* ]] || continue
+    compare "$scenario" plinto-pgpeer peer-pg
+  done
+fi
 PEAK_RSS=$(rss_mb "$PLINTO_PID" VmHWM)
 stop_servers
 
 log "client_credentials, refresh_token and the code flow with ES256 access tokens (both servers)"
 start_plinto PostgreSql ES256 "$WORK/data-pg"
 start_peer ES256
-$BENCH setup plinto "$PLINTO_URL" "$WORK/plinto.lua"
-$BENCH setup peer "$PEER_URL" "$WORK/peer.lua"
+PLINTO_DATA="$WORK/plinto.lua" PEER_DATA="$WORK/peer.lua"
+$BENCH setup plinto "$PLINTO_URL" "$PLINTO_DATA"
+$BENCH setup peer "$PEER_URL" "$PEER_DATA"
 for scenario in cc refresh code; do
   [[ " $SCENARIOS " == *" $scenario "* ]] || continue
   compare "$scenario" plinto-es256 peer-es256

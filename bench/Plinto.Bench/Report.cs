@@ -14,18 +14,22 @@ internal static class Report
 {
     // Paired: both runs come from the same servers' start, measured in alternating windows, so the ratio is the median
     // of the per-round ratios. The ES256-against-RS256 row compares two different starts: a ratio of medians.
-    private static readonly (string Scenario, string Title, string PlintoRun, string PeerRun, string Unit, bool Paired)[] Rows =
+    // PeerStored: the peer ran with its PostgreSQL store (on the same database server as Plinto), so the database's CPU
+    // in its windows is its own and is counted with it.
+    private static readonly (string Scenario, string Title, string PlintoRun, string PeerRun, string Unit, bool Paired, bool PeerStored)[] Rows =
     [
-        ("discovery", "discovery + JWKS (alternating)", "plinto", "peer", "requests/s", true),
-        ("cc", "client_credentials, RS256 access tokens", "plinto", "peer", "requests/s", true),
-        ("cc", "client_credentials, Plinto ES256 vs peer RS256", "plinto-es256", "peer", "requests/s", false),
-        ("cc", "client_credentials, both ES256", "plinto-es256", "peer-es256", "requests/s", true),
-        ("refresh", "refresh_token (rotated every use)", "plinto", "peer", "requests/s", true),
-        ("refresh", "refresh_token, both ES256 access tokens", "plinto-es256", "peer-es256", "requests/s", true),
-        ("introspect", "introspection of an access token", "plinto", "peer", "requests/s", true),
-        ("code", "authorization code + PKCE with a session (authorize + token)", "plinto", "peer", "flows/s", true),
-        ("code", "authorization code + PKCE, both ES256 access tokens", "plinto-es256", "peer-es256", "flows/s", true),
-        ("signin", "password sign-in (form post)", "plinto", "peer", "requests/s", true),
+        ("discovery", "discovery + JWKS (alternating)", "plinto", "peer", "requests/s", true, false),
+        ("cc", "client_credentials, RS256 access tokens", "plinto", "peer", "requests/s", true, false),
+        ("cc", "client_credentials, Plinto ES256 vs peer RS256", "plinto-es256", "peer", "requests/s", false, false),
+        ("cc", "client_credentials, both ES256", "plinto-es256", "peer-es256", "requests/s", true, false),
+        ("refresh", "refresh_token (rotated every use)", "plinto", "peer", "requests/s", true, false),
+        ("refresh", "refresh_token, peer with a PostgreSQL store", "plinto-pgpeer", "peer-pg", "requests/s", true, true),
+        ("refresh", "refresh_token, both ES256 access tokens", "plinto-es256", "peer-es256", "requests/s", true, false),
+        ("introspect", "introspection of an access token", "plinto", "peer", "requests/s", true, false),
+        ("code", "authorization code + PKCE with a session (authorize + token)", "plinto", "peer", "flows/s", true, false),
+        ("code", "authorization code + PKCE, peer with a PostgreSQL store", "plinto-pgpeer", "peer-pg", "flows/s", true, true),
+        ("code", "authorization code + PKCE, both ES256 access tokens", "plinto-es256", "peer-es256", "flows/s", true, false),
+        ("signin", "password sign-in (form post)", "plinto", "peer", "requests/s", true, false),
     ];
 
     public static int Run(string results, string markdown)
@@ -36,7 +40,8 @@ internal static class Report
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"## Benchmark run — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC").AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {host.GetProperty("cpu").GetString()}, {Number(raw, "cores")} cores, {host.GetProperty("memory").GetString()}; " +
             $"{host.GetProperty("os").GetString()}. Plinto {host.GetProperty("plinto").GetString()} (Release, Production, PostgreSQL {host.GetProperty("postgres").GetString()} " +
-            $"on the same machine); peer: oidc-provider {host.GetProperty("peer").GetString()} on Node.js {host.GetProperty("node").GetString()}. " +
+            $"on the same machine); peer: oidc-provider {host.GetProperty("peer").GetString()} on Node.js {host.GetProperty("node").GetString()} with an in-memory store " +
+            $"(rows \"peer with a PostgreSQL store\": with a store of one table on the same PostgreSQL server, bench/peer/server.mjs). " +
             $"Load: `{host.GetProperty("wrk").GetString()}` on loopback, the same machine (so the load generator takes part of the cores).");
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Command: `{host.GetProperty("command").GetString()}`").AppendLine();
         text.AppendLine("| scenario | Plinto | p50 / p99 ms | errors | peer | p50 / p99 ms | errors | Plinto / peer | by round |");
@@ -109,8 +114,8 @@ internal static class Report
     private static void AppendCpuTable(StringBuilder text, string results)
     {
         text.AppendLine().AppendLine("CPU per request in the same windows (user + system time of the server process from `/proc/<pid>/stat`, " +
-            "and of the whole PostgreSQL cluster for Plinto's windows; medians of the rounds). \"Per core\" compares the requests each " +
-            "server gets out of one second of CPU: above 1.00× Plinto does more per core than the peer.").AppendLine();
+            "and of the whole PostgreSQL cluster for Plinto's windows and for the peer's with its PostgreSQL store; medians of the rounds). " +
+            "\"Per core\" compares the requests each server gets out of one second of CPU: above 1.00× Plinto does more per core than the peer.").AppendLine();
         text.AppendLine("| scenario | Plinto ms CPU | + PostgreSQL ms CPU | peer ms CPU | Plinto / peer per core | with PostgreSQL counted | cores busy (Plinto + PostgreSQL / peer) |");
         text.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var row in Rows)
@@ -124,23 +129,32 @@ internal static class Report
             }
 
             // Paired windows: the median of the per-round ratios; different starts: the ratio of the medians.
-            double PerCore(Func<(double ServerMs, double DbMs, double ServerCores, double DbCores), double> plintoMs) => row.Paired
-                ? Median(plinto.Zip(peer, (p, q) => q.ServerMs / plintoMs(p)).ToList())
-                : Median(peer.Select(q => q.ServerMs).ToList()) / Median(plinto.Select(plintoMs).ToList());
-            var alone = PerCore(p => p.ServerMs);
-            var withDb = PerCore(p => p.ServerMs + p.DbMs);
+            double PerCore(Func<CpuRound, double> plintoMs, Func<CpuRound, double> peerMs) => row.Paired
+                ? Median(plinto.Zip(peer, (p, q) => peerMs(q) / plintoMs(p)).ToList())
+                : Median(peer.Select(peerMs).ToList()) / Median(plinto.Select(plintoMs).ToList());
+            var alone = PerCore(p => p.ServerMs, q => q.ServerMs);
+            var withDb = PerCore(p => p.ServerMs + p.DbMs, q => row.PeerStored ? q.ServerMs + q.DbMs : q.ServerMs);
             var unit = row.Unit == "flows/s" ? " per flow" : "";
+            var peerMs = row.PeerStored
+                ? $"{Median(peer.Select(q => q.ServerMs).ToList()):0.000}{unit} + {Median(peer.Select(q => q.DbMs).ToList()):0.000} PostgreSQL"
+                : $"{Median(peer.Select(q => q.ServerMs).ToList()):0.000}{unit}";
+            var peerCores = row.PeerStored
+                ? $"{Median(peer.Select(q => q.ServerCores).ToList()):0.00} + {Median(peer.Select(q => q.DbCores).ToList()):0.00}"
+                : $"{Median(peer.Select(q => q.ServerCores).ToList()):0.00}";
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Title} | {Median(plinto.Select(p => p.ServerMs).ToList()):0.000}{unit} | {Median(plinto.Select(p => p.DbMs).ToList()):0.000} | " +
-                $"{Median(peer.Select(q => q.ServerMs).ToList()):0.000}{unit} | **{alone:0.00}×** | {withDb:0.00}× | " +
-                $"{Median(plinto.Select(p => p.ServerCores).ToList()):0.00} + {Median(plinto.Select(p => p.DbCores).ToList()):0.00} / {Median(peer.Select(q => q.ServerCores).ToList()):0.00} |");
+                $"{peerMs} | **{alone:0.00}×** | {withDb:0.00}× | " +
+                $"{Median(plinto.Select(p => p.ServerCores).ToList()):0.00} + {Median(plinto.Select(p => p.DbCores).ToList()):0.00} / {peerCores} |");
         }
     }
 
-    /// <summary>Each round's CPU milliseconds per request (per flow) of the server and of PostgreSQL, and the cores each kept busy.</summary>
-    private static List<(double ServerMs, double DbMs, double ServerCores, double DbCores)> CpuRounds(string results, string name, string unit)
+    /// <summary>One window's CPU milliseconds per request (per flow) of the server and of PostgreSQL, and the cores each kept busy.</summary>
+    private readonly record struct CpuRound(double ServerMs, double DbMs, double ServerCores, double DbCores);
+
+    /// <summary>Each round's <see cref="CpuRound"/>.</summary>
+    private static List<CpuRound> CpuRounds(string results, string name, string unit)
     {
-        var rounds = new List<(double, double, double, double)>();
+        var rounds = new List<CpuRound>();
         foreach (var (round, index) in Rounds(results, name).Select((r, i) => (r, i + 1)))
         {
             if (Read(Path.Combine(results, $"{name}.{index}.cpu.json")) is not { } cpu)
@@ -157,7 +171,7 @@ internal static class Report
                 throw new InvalidOperationException($"{name}.{index}: {units} requests, {server} s of CPU — the window measured nothing.");
             }
 
-            rounds.Add((server * 1000 / units, db * 1000 / units, server / seconds, db / seconds));
+            rounds.Add(new CpuRound(server * 1000 / units, db * 1000 / units, server / seconds, db / seconds));
         }
 
         return rounds;

@@ -1,5 +1,7 @@
 // The peer of the benchmark (bench/run.sh): panva's oidc-provider (OpenID Certified, in-memory store) with the
-// same clients, scope, user and token formats as Plinto's benchmark configuration:
+// same clients, scope, user and token formats as Plinto's benchmark configuration. PEER_STORE=postgres gives it a
+// PostgreSQL store instead (PEER_PG_HOST, PEER_PG_PORT, PEER_PG_USER; database peer_bench, created when missing): the
+// same database server Plinto uses, for rows that compare the two on the same kind of store.
 //   - "machine": client_credentials, client_secret_basic, scope "api" -> JWT access token for https://api.test
 //   - "web": authorization code + PKCE (S256 required) + refresh tokens, rotated on every use like Plinto's
 //   - one user whose password is checked with PBKDF2-HMAC-SHA512 and the iteration count Plinto uses
@@ -11,6 +13,7 @@ import { createServer } from 'node:http';
 import { generateKeyPairSync, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import Provider from 'oidc-provider';
+import pg from 'pg';
 
 const env = (name) => {
   const value = process.env[name];
@@ -92,8 +95,79 @@ class MemoryAdapter {
   }
 }
 
+// The PostgreSQL store: one table for every model, as oidc-provider's adapter interface suggests (lib/adapters in its
+// repository describes the contract). One statement per call, as the in-memory adapter's calls are one step each;
+// expired rows are filtered on read (nothing expires during a run).
+const pool = process.env.PEER_STORE === 'postgres' ? await openStore() : undefined;
+
+async function openStore() {
+  const connection = { host: env('PEER_PG_HOST'), port: Number(env('PEER_PG_PORT')), user: env('PEER_PG_USER') };
+  const admin = new pg.Client({ ...connection, database: 'postgres' });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', ['peer_bench']);
+  if (exists.rowCount === 0) await admin.query('CREATE DATABASE peer_bench');
+  await admin.end();
+  // As many connections as the load generator opens (bench/run.sh BENCH_CONNECTIONS, 16) and a few more.
+  const store = new pg.Pool({ ...connection, database: 'peer_bench', max: 20 });
+  await store.query(`CREATE TABLE IF NOT EXISTS oidc_payloads (
+    id text NOT NULL, kind text NOT NULL, payload jsonb NOT NULL, grant_id text, user_code text, uid text,
+    expires_at timestamptz, consumed_at timestamptz, PRIMARY KEY (kind, id))`);
+  await store.query('CREATE INDEX IF NOT EXISTS oidc_payloads_grant_id ON oidc_payloads (grant_id)');
+  await store.query('CREATE INDEX IF NOT EXISTS oidc_payloads_uid ON oidc_payloads (kind, uid)');
+  await store.query('CREATE INDEX IF NOT EXISTS oidc_payloads_user_code ON oidc_payloads (kind, user_code)');
+  return store;
+}
+
+class PostgresAdapter {
+  constructor(name) {
+    this.name = name;
+  }
+
+  async upsert(id, payload, expiresIn) {
+    await pool.query(
+      `INSERT INTO oidc_payloads (id, kind, payload, grant_id, user_code, uid, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(secs => $7::int) END)
+       ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+         user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
+      [id, this.name, payload, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresIn ?? null]);
+  }
+
+  async #findBy(column, value) {
+    const result = await pool.query(
+      `SELECT payload, consumed_at FROM oidc_payloads
+       WHERE kind = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`, [this.name, value]);
+    const row = result.rows[0];
+    if (!row) return undefined;
+    return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
+  }
+
+  find(id) {
+    return this.#findBy('id', id);
+  }
+
+  findByUid(uid) {
+    return this.#findBy('uid', uid);
+  }
+
+  findByUserCode(userCode) {
+    return this.#findBy('user_code', userCode);
+  }
+
+  async consume(id) {
+    await pool.query('UPDATE oidc_payloads SET consumed_at = now() WHERE kind = $1 AND id = $2', [this.name, id]);
+  }
+
+  async destroy(id) {
+    await pool.query('DELETE FROM oidc_payloads WHERE kind = $1 AND id = $2', [this.name, id]);
+  }
+
+  async revokeByGrantId(grantId) {
+    await pool.query('DELETE FROM oidc_payloads WHERE grant_id = $1', [grantId]);
+  }
+}
+
 const provider = new Provider(issuer, {
-  adapter: MemoryAdapter,
+  adapter: pool ? PostgresAdapter : MemoryAdapter,
   clients: [
     {
       client_id: 'machine',

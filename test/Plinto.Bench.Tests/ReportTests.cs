@@ -144,6 +144,38 @@ internal sealed class ReportTests
     }
 
     [Test]
+    public void The_peer_with_a_PostgreSQL_store_has_its_own_rows_and_its_database_CPU_counted_with_it()
+    {
+        // Plinto: 1,000 requests/s; 16 s and 4.8 s of CPU over 10,000 requests are 1.6 and 0.48 ms per request. Peer with its store: 800 requests/s, 11.2 s and 4.0 s over 8,000 requests are 1.4 and 0.5 ms.
+        // Per core 1.4 / 1.6 = 0.88×; with PostgreSQL counted on both sides (1.4 + 0.5) / (1.6 + 0.48) = 0.91× (counting
+        // the database for Plinto alone would give 1.4 / 2.08 = 0.67×). The in-memory peer's row is measured on its own.
+        Window("refresh.plinto-pgpeer", 1, rps: 1000, requests: 10_000, seconds: 10, serverCpu: 16, dbCpu: 4.8);
+        Window("refresh.peer-pg", 1, rps: 800, requests: 8_000, seconds: 10, serverCpu: 11.2, dbCpu: 4.0);
+        Window("refresh.plinto", 1, rps: 900, requests: 9_000, seconds: 10, serverCpu: 14.4, dbCpu: 4.3);
+        Window("refresh.peer", 1, rps: 1800, requests: 18_000, seconds: 10, serverCpu: 17.1, dbCpu: 0);
+
+        var text = ReportText();
+        var rates = Row(text, "refresh_token, peer with a PostgreSQL store");
+        var cpu = Row(text, "refresh_token, peer with a PostgreSQL store", table: 2);
+        var inMemory = Row(text, "refresh_token (rotated every use)");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(rates[1], Is.EqualTo("1,000 requests/s"));
+            Assert.That(rates[4], Is.EqualTo("800 requests/s"));
+            Assert.That(rates[7], Is.EqualTo("**1.25×**"));
+            Assert.That(cpu[1], Is.EqualTo("1.600"));
+            Assert.That(cpu[2], Is.EqualTo("0.480"));
+            Assert.That(cpu[3], Is.EqualTo("1.400 + 0.500 PostgreSQL"));
+            Assert.That(cpu[4], Is.EqualTo("**0.88×**"));
+            Assert.That(cpu[5], Is.EqualTo("0.91×"));
+            Assert.That(cpu[6], Is.EqualTo("1.60 + 0.48 / 1.12 + 0.40"));
+            Assert.That(inMemory[7], Is.EqualTo("**0.50×**"), "the in-memory peer's row keeps its own windows");
+            Assert.That(text, Does.Contain("| authorization code + PKCE, peer with a PostgreSQL store | not run |"));
+        });
+    }
+
+    [Test]
     public void Paired_rows_with_a_missing_CPU_reading_are_not_compared()
     {
         Window("cc.plinto", 1, rps: 1000, requests: 10_000, seconds: 10, serverCpu: 7, dbCpu: 0);
