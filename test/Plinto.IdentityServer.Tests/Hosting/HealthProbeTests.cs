@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
@@ -12,13 +11,13 @@ internal sealed class HealthProbeTests
     [Test]
     public async Task The_healthcheck_command_succeeds_against_a_live_server_and_fails_without_one()
     {
-        var port = FreePort();
+        var port = PlintoProcess.FreePort();
         await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
         factory.UseKestrel(port);
         factory.StartServer();
 
         Assert.That(await RunProbeAsync(port), Is.EqualTo(0));
-        Assert.That(await RunProbeAsync(FreePort()), Is.EqualTo(1));
+        Assert.That(await RunProbeAsync(PlintoProcess.FreePort()), Is.EqualTo(1));
     }
 
     private static async Task<int> RunProbeAsync(int port)
@@ -33,12 +32,5 @@ internal sealed class HealthProbeTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
         return process.ExitCode;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

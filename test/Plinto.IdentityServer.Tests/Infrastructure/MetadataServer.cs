@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Plinto.IdentityServer.Tests.Infrastructure;
@@ -17,7 +16,7 @@ internal sealed class MetadataServer : IAsyncDisposable
         // failed bind (which also disposes that listener) tries another port with a new one.
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = PlintoProcess.FreePort();
             var candidate = new HttpListener();
             candidate.Prefixes.Add($"http://127.0.0.1:{port}/");
             try
@@ -76,12 +75,5 @@ internal sealed class MetadataServer : IAsyncDisposable
         listener.Stop();
         await loop;
         listener.Close();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
