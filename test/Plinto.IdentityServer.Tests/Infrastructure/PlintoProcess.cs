@@ -2,28 +2,35 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Plinto.IdentityServer.Tests.Infrastructure;
 
 /// <summary>
 /// Plinto as its own operating-system process (the built host next to the tests, run with <c>dotnet</c>),
 /// configured through environment variables the way a container is. Output is kept for assertions and failures.
+/// The node listens on 127.0.0.1 with port 0: the OS picks the port at the bind (no other process can take it between a
+/// choice and the bind), and the node's "Now listening on" line says which one.
 /// </summary>
-internal sealed class PlintoProcess : IAsyncDisposable
+internal sealed partial class PlintoProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly int? extraPort;
+    private readonly TaskCompletionSource<int> listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private PlintoProcess(Process process, int port)
+    private PlintoProcess(Process process, int? extraPort)
     {
         this.process = process;
-        Port = port;
-        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        this.extraPort = extraPort;
     }
 
-    public int Port { get; }
+    /// <summary>The port the node bound; known once <see cref="WaitUntilReadyAsync"/> has returned.</summary>
+    public int Port => listening.Task.IsCompletedSuccessfully
+        ? listening.Task.Result
+        : throw new InvalidOperationException("The node has not said where it listens yet: await WaitUntilReadyAsync first.");
 
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
     public bool HasExited => process.HasExited;
 
@@ -41,7 +48,6 @@ internal sealed class PlintoProcess : IAsyncDisposable
     /// <summary>Starts the host with <paramref name="settings"/> (configuration keys, turned into <c>Plinto__X__Y</c> variables).</summary>
     public static PlintoProcess Start(IReadOnlyDictionary<string, string?> settings, string? command = null, int? extraPort = null)
     {
-        var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -58,8 +64,8 @@ internal sealed class PlintoProcess : IAsyncDisposable
 
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = extraPort is null
-            ? $"http://127.0.0.1:{port}"
-            : $"http://127.0.0.1:{port};http://127.0.0.1:{extraPort}";
+            ? "http://127.0.0.1:0"
+            : $"http://127.0.0.1:0;http://127.0.0.1:{extraPort}";
         start.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (key, value) in settings)
         {
@@ -70,7 +76,7 @@ internal sealed class PlintoProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var node = new PlintoProcess(process, port);
+        var node = new PlintoProcess(process, extraPort);
         process.OutputDataReceived += (_, e) => node.Append(e.Data);
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         process.Start();
@@ -91,8 +97,23 @@ internal sealed class PlintoProcess : IAsyncDisposable
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
-        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + timeout;
+        while (!listening.Task.IsCompleted)
+        {
+            if (process.HasExited)
+            {
+                throw new AssertionException($"Node exited with {process.ExitCode} before it listened:\n{Output}");
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new AssertionException($"Node did not say where it listens within {timeout}:\n{Output}");
+            }
+
+            await Task.WhenAny(listening.Task, Task.Delay(100));
+        }
+
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -155,5 +176,16 @@ internal sealed class PlintoProcess : IAsyncDisposable
         {
             output.AppendLine(line);
         }
+
+        // Kestrel's line for each address (Microsoft.Hosting.Lifetime, Information); the other one is the metrics port.
+        if (ListeningOn().Match(line) is { Success: true } match
+            && int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) is var port
+            && port != extraPort)
+        {
+            listening.TrySetResult(port);
+        }
     }
+
+    [GeneratedRegex(@"Now listening on: http://127\.0\.0\.1:(\d+)")]
+    private static partial Regex ListeningOn();
 }
