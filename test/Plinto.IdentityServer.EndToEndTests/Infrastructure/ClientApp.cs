@@ -2,12 +2,8 @@ using System.Net;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Plinto.IdentityServer.EndToEndTests.Infrastructure;
@@ -55,8 +51,7 @@ internal sealed class ClientApp : IAsyncDisposable
             await context.Response.WriteAsync("client received the response", context.RequestAborted);
         });
         app.StartAsync().GetAwaiter().GetResult();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new ClientApp(app, callbacks.Reader, new Uri(new Uri(address), "/callback").ToString());
+        return new ClientApp(app, callbacks.Reader, new Uri(BoundAddress.Of(app.Services), "/callback").ToString());
     }
 
     /// <summary>

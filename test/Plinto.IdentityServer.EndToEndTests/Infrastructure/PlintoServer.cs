@@ -1,9 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Plinto.IdentityServer.EndToEndTests.Infrastructure;
 
@@ -34,8 +31,8 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
         UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
     }
 
-    /// <summary>The port Kestrel bound; read once the server has started (<see cref="WebApplicationFactory{T}.StartServer"/>).</summary>
-    public int Port => port ??= BoundPort();
+    /// <summary>The port Kestrel bound (reading it starts the server if it has not started yet).</summary>
+    public int Port => port ??= BoundAddress.Of(Services).Port;
 
     /// <summary>The relying party's redirect URI, listening for the browser.</summary>
     public ClientApp Client { get; }
@@ -82,13 +79,5 @@ internal sealed class PlintoServer : WebApplicationFactory<Program>
         {
             // Left to the OS temp cleaner.
         }
-    }
-
-    private int BoundPort()
-    {
-        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var address = addresses?.SingleOrDefault()
-            ?? throw new InvalidOperationException("Kestrel has not started yet: call StartServer() first.");
-        return new Uri(address).Port;
     }
 }
