@@ -135,12 +135,11 @@ internal static class Report
             var alone = PerCore(p => p.ServerMs, q => q.ServerMs);
             var withDb = PerCore(p => p.ServerMs + p.DbMs, q => row.PeerStored ? q.ServerMs + q.DbMs : q.ServerMs);
             var unit = row.Unit == "flows/s" ? " per flow" : "";
-            var peerMs = row.PeerStored
-                ? $"{Median(peer.Select(q => q.ServerMs).ToList()):0.000}{unit} + {Median(peer.Select(q => q.DbMs).ToList()):0.000} PostgreSQL"
-                : $"{Median(peer.Select(q => q.ServerMs).ToList()):0.000}{unit}";
-            var peerCores = row.PeerStored
-                ? $"{Median(peer.Select(q => q.ServerCores).ToList()):0.00} + {Median(peer.Select(q => q.DbCores).ToList()):0.00}"
-                : $"{Median(peer.Select(q => q.ServerCores).ToList()):0.00}";
+            // The stored peer's database share is shown next to its own.
+            var peerMs = string.Create(CultureInfo.InvariantCulture, $"{Median(peer.Select(q => q.ServerMs).ToList()):0.000}{unit}") + (row.PeerStored
+                ? string.Create(CultureInfo.InvariantCulture, $" + {Median(peer.Select(q => q.DbMs).ToList()):0.000} PostgreSQL") : "");
+            var peerCores = string.Create(CultureInfo.InvariantCulture, $"{Median(peer.Select(q => q.ServerCores).ToList()):0.00}") + (row.PeerStored
+                ? string.Create(CultureInfo.InvariantCulture, $" + {Median(peer.Select(q => q.DbCores).ToList()):0.00}") : "");
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Title} | {Median(plinto.Select(p => p.ServerMs).ToList()):0.000}{unit} | {Median(plinto.Select(p => p.DbMs).ToList()):0.000} | " +
                 $"{peerMs} | **{alone:0.00}×** | {withDb:0.00}× | " +
