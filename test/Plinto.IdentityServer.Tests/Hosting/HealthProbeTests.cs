@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
@@ -11,12 +15,14 @@ internal sealed class HealthProbeTests
     [Test]
     public async Task The_healthcheck_command_succeeds_against_a_live_server_and_fails_without_one()
     {
-        var port = PlintoProcess.FreePort();
         await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
-        factory.UseKestrel(port);
+        // Port 0: the OS picks it at the bind; the probe is then pointed at the port Kestrel got.
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
+        var port = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single()).Port;
 
         Assert.That(await RunProbeAsync(port), Is.EqualTo(0));
+        // A port found free and left unbound: nothing answers there.
         Assert.That(await RunProbeAsync(PlintoProcess.FreePort()), Is.EqualTo(1));
     }
 
