@@ -40,6 +40,8 @@ var app = builder.Build();
 app.Services.StartBuildingPlintoModel();
 
 app.UsePlintoHosting();
+// Plain client_credentials grants are answered here, before OpenIddict's pipeline (same rules, same tokens).
+app.UseMiddleware<ClientCredentialsGrant>();
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -144,7 +144,8 @@ internal sealed class PlintoPrincipalFactory(IServiceProvider services, IOpenIdd
     }
 
     /// <summary>Audiences of the granted scopes, from <see cref="CatalogCache"/> when it has them.</summary>
-    private async Task<ImmutableArray<string>> ListResourcesAsync(ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    /// <summary>The audiences of tokens for these scopes: the scopes' resources, and the admin API's for its scopes.</summary>
+    public async Task<ImmutableArray<string>> ListResourcesAsync(ImmutableArray<string> scopes, CancellationToken cancellationToken)
     {
         if (catalog.TryGetResources(scopes, out var cached))
         {

@@ -37,6 +37,12 @@ internal sealed class TokenOptions
     public bool StoreClientCredentialsAccessTokens { get; set; }
 
     /// <summary>
+    /// Answer plain client_credentials requests (a secret, API scopes) before OpenIddict's generic pipeline, with the
+    /// same rules and the same tokens (<see cref="ClientCredentialsGrant"/>). Off only to compare the two paths.
+    /// </summary>
+    public bool ClientCredentialsFastPath { get; set; } = true;
+
+    /// <summary>
     /// How long a node keeps clients and scope audiences in memory. Changes made through the node clear it at
     /// once; other nodes see them after this at most. Zero turns the cache off.
     /// </summary>

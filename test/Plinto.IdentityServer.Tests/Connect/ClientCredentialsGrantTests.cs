@@ -1,0 +1,309 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenIddict.Abstractions;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
+
+namespace Plinto.IdentityServer.Tests.Connect;
+
+/// <summary>
+/// The client_credentials fast path (<c>Connect/ClientCredentialsGrant</c>) answers exactly as OpenIddict's pipeline
+/// does. Two nodes of one database, one with the fast path and one without, get the same requests: plain grants the
+/// fast path must answer itself (no OpenIddict event dispatched), and every variation and attack it must hand on
+/// (OpenIddict dispatches). Status, headers, error bodies, the token's header and claims, expires_in and the metric
+/// must be the same on both nodes.
+/// </summary>
+internal sealed class ClientCredentialsGrantTests
+{
+    private const string ReportsScope = "reports";
+    private const string ReportsAudience = "https://reports.test";
+    private const string Secret = "cc-test-secret-0123456789-abcdefghijklmno";
+    private const string EncodedSecret = "pct%secret+0123456789-abcdefghijklmnopq";
+    private const string NonAsciiSecret = "caf\u00e9-secret-0123456789-abcdefghijklmnop";
+
+    private readonly TestTime time = new();
+    private readonly DispatcherLog fastLog = new();
+    private readonly DispatcherLog genericLog = new();
+    private readonly List<string> metrics = [];
+    private PlintoFactory factory = null!;
+    private WebApplicationFactory<Program> fast = null!;
+    private WebApplicationFactory<Program> generic = null!;
+    private MeterListener listener = null!;
+
+    [OneTimeSetUp]
+    public async Task StartNodesAsync()
+    {
+        // Away from the real clock: a path reading another clock than OpenIddict's would show in iat.
+        time.Advance(TimeSpan.FromDays(3));
+        factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?>
+        {
+            ["Plinto:Scopes:1:Name"] = ReportsScope,
+            ["Plinto:Scopes:1:Resources:0"] = ReportsAudience,
+        }, time);
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            string[] all = [Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials, Permissions.Prefixes.Scope + ApiScope, Permissions.Prefixes.Scope + ReportsScope];
+            await CreateClientAsync(applications, "cc-two-scopes", Secret, [.. all, Permissions.Endpoints.Introspection]);
+            await CreateClientAsync(applications, "cc-no-scope-permission", Secret, all[..2]);
+            await CreateClientAsync(applications, "cc-no-endpoint-permission", Secret, all[1..]);
+            await CreateClientAsync(applications, "cc-no-grant-permission", Secret, [all[0], .. all[2..]]);
+            await CreateClientAsync(applications, "cc-encoded-secret", EncodedSecret, all);
+            await CreateClientAsync(applications, "cc-non-ascii-secret", NonAsciiSecret, all);
+            await CreateClientAsync(applications, "cc-own-lifetime", Secret, all, lifetime: "00:05:00");
+        }
+
+        fast = Node(fastLog, fastPath: true);
+        generic = Node(genericLog, fastPath: false);
+
+        listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, meters) =>
+            {
+                if (instrument.Name == "plinto.token.responses")
+                {
+                    meters.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            var text = string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}"));
+            lock (metrics)
+            {
+                metrics.Add(text);
+            }
+        });
+        listener.Start();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopNodesAsync()
+    {
+        listener.Dispose();
+        await fast.DisposeAsync();
+        await generic.DisposeAsync();
+        await factory.DisposeAsync();
+    }
+
+    public static IEnumerable<TestCaseData> Requests()
+    {
+        var grant = new[] { ("grant_type", "client_credentials") };
+        var api = new[] { ("grant_type", "client_credentials"), ("scope", ApiScope) };
+        // Answered on the fast path.
+        yield return Case("client_secret_basic, one API scope", Post(Basic(MachineClientId, MachineSecret), api), fastPath: true);
+        yield return Case("client_secret_post, one API scope", Post(null, [.. api, ("client_id", MachineClientId), ("client_secret", MachineSecret)]), fastPath: true);
+        yield return Case("no scope: no audience, no scope claim", Post(Basic(MachineClientId, MachineSecret), grant), fastPath: true);
+        yield return Case("the Basic client id repeated in the body", Post(Basic(MachineClientId, MachineSecret), [.. api, ("client_id", MachineClientId)]), fastPath: true);
+        yield return Case("two API scopes: two audiences", Post(Basic("cc-two-scopes", Secret), [.. grant, ("scope", "api reports")]), fastPath: true);
+        yield return Case("a charset in the content type", Post(Basic(MachineClientId, MachineSecret), api) with { ContentType = "application/x-www-form-urlencoded; charset=utf-8" }, fastPath: true);
+        yield return Case("no scope asked by a client without scope permissions", Post(Basic("cc-no-scope-permission", Secret), grant), fastPath: true);
+
+        // Handed on to OpenIddict: refusals, attacks and rarer forms.
+        yield return Case("a wrong secret", Post(Basic(MachineClientId, MachineSecret + "x"), api), fastPath: false);
+        yield return Case("an unknown client", Post(Basic("nobody", Secret), api), fastPath: false);
+        yield return Case("another client id in the body than in Basic", Post(Basic(MachineClientId, MachineSecret), [.. api, ("client_id", "cc-two-scopes")]), fastPath: false);
+        yield return Case("a secret both in Basic and in the body", Post(Basic(MachineClientId, MachineSecret), [.. api, ("client_secret", MachineSecret)]), fastPath: false);
+        yield return Case("a scope the client may not ask for", Post(Basic("cc-no-scope-permission", Secret), api), fastPath: false);
+        yield return Case("a client without the token endpoint permission", Post(Basic("cc-no-endpoint-permission", Secret), api), fastPath: false);
+        yield return Case("a client without the grant type permission", Post(Basic("cc-no-grant-permission", Secret), api), fastPath: false);
+        yield return Case("a public client", Post(Basic(PublicClientId, Secret), grant), fastPath: false);
+        yield return Case("a code-flow client", Post(Basic(ConfidentialClientId, ConfidentialSecret), api), fastPath: false);
+        yield return Case("an unknown scope", Post(Basic(MachineClientId, MachineSecret), [.. grant, ("scope", "nope")]), fastPath: false);
+        yield return Case("openid with client_credentials", Post(Basic(MachineClientId, MachineSecret), [.. grant, ("scope", "api openid")]), fastPath: false);
+        yield return Case("offline_access with client_credentials", Post(Basic(MachineClientId, MachineSecret), [.. grant, ("scope", "api offline_access")]), fastPath: false);
+        yield return Case("a repeated scope", Post(Basic(MachineClientId, MachineSecret), [.. grant, ("scope", "api api")]), fastPath: false);
+        yield return Case("an empty scope", Post(Basic(MachineClientId, MachineSecret), [.. grant, ("scope", "")]), fastPath: false);
+        yield return Case("grant_type twice", Post(Basic(MachineClientId, MachineSecret), [.. api, ("grant_type", "client_credentials")]), fastPath: false);
+        yield return Case("a resource indicator", Post(Basic(MachineClientId, MachineSecret), [.. api, ("resource", ApiAudience)]), fastPath: false);
+        yield return Case("an audience parameter", Post(Basic(MachineClientId, MachineSecret), [.. api, ("audience", ApiAudience)]), fastPath: false);
+        yield return Case("a client assertion", Post(null, [.. api, ("client_id", MachineClientId), ("client_assertion_type", ClientAssertionTypes.JwtBearer), ("client_assertion", "a.b.c")]), fastPath: false);
+        yield return Case("the Basic scheme in lower case", Post("basic " + Basic(MachineClientId, MachineSecret)[6..], api), fastPath: false);
+        yield return Case("Basic credentials that are not base64", Post("Basic not*base64", api), fastPath: false);
+        yield return Case("a form-encoded secret (RFC 6749 §2.3.1)", Post("Basic " + Base64($"cc-encoded-secret:{Uri.EscapeDataString(EncodedSecret)}"), api), fastPath: false);
+        yield return Case("a secret sent as raw UTF-8", Post("Basic " + Base64($"cc-non-ascii-secret:{NonAsciiSecret}"), api), fastPath: false);
+        yield return Case("a client with its own token lifetime", Post(Basic("cc-own-lifetime", Secret), api), fastPath: false);
+        yield return Case("an admin API scope", Post(Basic(AutomationClientId, AutomationSecret), [.. grant, ("scope", "plinto:admin")]), fastPath: false);
+        yield return Case("multipart form data", Post(Basic(MachineClientId, MachineSecret), api) with { ContentType = "multipart/form-data" }, fastPath: false);
+        yield return Case("plain HTTP", Post(Basic(MachineClientId, MachineSecret), api) with { Url = "http://localhost/connect/token" }, fastPath: false);
+        yield return Case("GET", Post(Basic(MachineClientId, MachineSecret), api) with { Method = "GET" }, fastPath: false);
+    }
+
+    [TestCaseSource(nameof(Requests))]
+    public async Task Both_paths_answer_alike(TokenCall call, bool fastPath)
+    {
+        var (fastAnswer, fastEvents, fastMetric) = await SendAsync(fast, fastLog, call);
+        var (genericAnswer, genericEvents, genericMetric) = await SendAsync(generic, genericLog, call);
+
+        Assert.That(genericEvents, Is.GreaterThan(0), "OpenIddict's pipeline answered on the node without the fast path");
+        Assert.That(fastEvents, fastPath ? Is.Zero : Is.GreaterThan(0), fastPath ? "answered on the fast path" : "handed on to OpenIddict");
+        Assert.That(fastAnswer, Is.EqualTo(genericAnswer));
+        Assert.That(fastMetric, Is.EqualTo(genericMetric), "the same token response metric");
+    }
+
+    [Test]
+    public async Task A_fast_path_token_introspects_like_a_pipeline_token()
+    {
+        var client = ClientOf(fast);
+        var request = Post(Basic("cc-two-scopes", Secret), [("grant_type", "client_credentials"), ("scope", "api reports")]);
+        var fastToken = (await SendRawAsync(fast, request)).GetProperty("access_token").GetString()!;
+        var genericToken = (await SendRawAsync(generic, request)).GetProperty("access_token").GetString()!;
+        Assert.That(fastLog.Trail, Has.None.Contains("ProcessSignInContext"), "the fast node never signed in through OpenIddict");
+
+        var fastIntrospection = await OidcClient.PostFormAsync(client, "/connect/introspect", "cc-two-scopes", Secret, new() { ["token"] = fastToken });
+        var genericIntrospection = await OidcClient.PostFormAsync(client, "/connect/introspect", "cc-two-scopes", Secret, new() { ["token"] = genericToken });
+        Assert.That(fastIntrospection.GetProperty("active").GetBoolean(), Is.True);
+        Assert.That(Stable(fastIntrospection), Is.EqualTo(Stable(genericIntrospection)));
+
+        // A resource server with the JWKS alone accepts it for either audience.
+        var validated = await Jwks.ValidateAsync(client, fastToken, ReportsAudience, type: "at+jwt");
+        Assert.That(validated.IsValid, Is.True, validated.Exception?.Message);
+    }
+
+    private WebApplicationFactory<Program> Node(DispatcherLog log, bool fastPath) =>
+        factory.WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("Plinto:Tokens:ClientCredentialsFastPath", fastPath ? "true" : "false");
+            builder.ConfigureLogging(logging => logging.AddProvider(log).AddFilter<DispatcherLog>(DispatcherLog.Category, LogLevel.Debug));
+        });
+
+    private static HttpClient ClientOf(WebApplicationFactory<Program> node) =>
+        node.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost"), AllowAutoRedirect = false });
+
+    /// <summary>The answer as text with the per-token values (jti, iat, exp) checked and replaced, the number of OpenIddict events dispatched, and the metric recorded.</summary>
+    private async Task<(string Answer, int Events, string Metric)> SendAsync(WebApplicationFactory<Program> node, DispatcherLog log, TokenCall call)
+    {
+        var client = ClientOf(node);
+        var before = log.Trail.Count;
+        int recorded;
+        lock (metrics)
+        {
+            recorded = metrics.Count;
+        }
+
+        using var response = await client.SendAsync(call.ToRequest());
+        var body = await response.Content.ReadAsStringAsync();
+        var events = log.Trail.Count - before;
+        string metric;
+        lock (metrics)
+        {
+            metric = string.Join(";", metrics.Skip(recorded));
+        }
+
+        var answer = new StringBuilder();
+        answer.AppendLine($"{(int)response.StatusCode} {response.Content.Headers.ContentType}");
+        foreach (var name in new[] { "Cache-Control", "Pragma", "WWW-Authenticate" })
+        {
+            answer.AppendLine($"{name}: {(response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : "-")}");
+        }
+
+        answer.AppendLine(body.Length > 0 && body.TrimStart().StartsWith('{') ? Describe(JsonNode.Parse(body)!.AsObject()) : $"(not JSON, {body.Length} characters)");
+        return (answer.ToString(), events, metric);
+    }
+
+    private async Task<JsonElement> SendRawAsync(WebApplicationFactory<Program> node, TokenCall call)
+    {
+        using var response = await ClientOf(node).SendAsync(call.ToRequest());
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private string Describe(JsonObject body)
+    {
+        var lines = new List<string>();
+        foreach (var (name, value) in body.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            switch (name)
+            {
+                case "access_token" or "id_token": // an ID token: OpenIddict's answer to "openid" in this grant
+                    var parts = value!.GetValue<string>().Split('.');
+                    Assert.That(parts, Has.Length.EqualTo(3), "a JWS");
+                    lines.Add($"{name} header {Decode(parts[0]).ToJsonString()}");
+                    var claims = Decode(parts[1]);
+                    Assert.That(name == "id_token" || Guid.TryParse(claims["jti"]?.GetValue<string>(), out _), Is.True, "an access token's jti is a GUID");
+                    // The ID token's hash of its access token differs with the access token's jti.
+                    claims.Remove("at_hash");
+                    var issuedAt = DateTimeOffset.FromUnixTimeSeconds(claims["iat"]!.GetValue<long>());
+                    Assert.That(issuedAt, Is.EqualTo(time.GetUtcNow()).Within(TimeSpan.FromSeconds(10)), "iat from the host's clock");
+                    var lifetime = claims["exp"]!.GetValue<long>() - claims["iat"]!.GetValue<long>();
+                    claims.Remove("jti");
+                    claims.Remove("iat");
+                    claims.Remove("exp");
+                    lines.Add($"claims {claims.ToJsonString()} lifetime {lifetime}");
+                    break;
+                case "expires_in":
+                    // Rounded from the time left, as OpenIddict does: the lifetime or one second less.
+                    var seconds = value!.GetValue<long>();
+                    lines.Add($"expires_in {(seconds % 60 == 0 ? seconds : seconds + 1)}");
+                    break;
+                default:
+                    lines.Add($"{name} {value!.ToJsonString()}");
+                    break;
+            }
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    private static string Stable(JsonElement introspection) => string.Join(Environment.NewLine, introspection.EnumerateObject()
+        .Where(p => p.Name is not ("jti" or "iat" or "exp" or "nbf"))
+        .OrderBy(p => p.Name, StringComparer.Ordinal)
+        .Select(p => $"{p.Name} {p.Value.GetRawText()}"));
+
+    private static JsonObject Decode(string part) =>
+        JsonNode.Parse(Convert.FromBase64String(part.Replace('-', '+').Replace('_', '/').PadRight(part.Length + ((4 - (part.Length % 4)) % 4), '=')))!.AsObject();
+
+    private static async Task CreateClientAsync(IOpenIddictApplicationManager applications, string clientId, string secret, string[] permissions, string? lifetime = null)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor { ClientId = clientId, ClientSecret = secret, ClientType = ClientTypes.Confidential };
+        descriptor.Permissions.UnionWith(permissions);
+        if (lifetime is not null)
+        {
+            descriptor.Settings[Settings.TokenLifetimes.AccessToken] = lifetime;
+        }
+
+        await applications.CreateAsync(descriptor);
+    }
+
+    private static TestCaseData Case(string name, TokenCall call, bool fastPath) => new TestCaseData(call, fastPath).SetArgDisplayNames(name);
+
+    private static TokenCall Post(string? authorization, (string, string)[] form) => new("POST", "/connect/token", authorization, "application/x-www-form-urlencoded", form);
+
+    private static string Basic(string clientId, string secret) => "Basic " + Base64($"{clientId}:{secret}");
+
+    private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>One token request as sent on the wire: parameters may repeat.</summary>
+    public sealed record TokenCall(string Method, string Url, string? Authorization, string ContentType, (string Name, string Value)[] Form)
+    {
+        public HttpRequestMessage ToRequest()
+        {
+            var encoded = string.Join("&", Form.Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value)}"));
+            var request = Method == "GET"
+                ? new HttpRequestMessage(HttpMethod.Get, Url + "?" + encoded)
+                : new HttpRequestMessage(new HttpMethod(Method), Url) { Content = new StringContent(encoded, Encoding.UTF8) };
+            if (request.Content is not null)
+            {
+                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(ContentType);
+            }
+
+            if (Authorization is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", Authorization);
+            }
+
+            return request;
+        }
+    }
+}
