@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -257,6 +258,8 @@ internal sealed partial class ClientCredentialsGrant(
         response.Headers.Pragma = "no-cache";
         response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
         metrics.TokenResponse(GrantTypes.ClientCredentials, error: null);
+        // No endpoint ran: name the route for ASP.NET Core's request metrics as the token endpoint's would.
+        context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new("http.route", TokenPath));
         LogIssued(logger, grant.ClientId);
 
         var body = new ArrayBufferWriter<byte>(token.Length + 64);
