@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using System.Collections.ObjectModel;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -22,12 +24,14 @@ namespace Plinto.IdentityServer.Connect;
 /// before OpenIddict's generic pipeline (about 60 handlers over four events for this grant) and the passthrough
 /// endpoint run. It issues only when every rule OpenIddict applies to such a request holds, with the same managers
 /// and caches (<see cref="PlintoApplicationManager"/>, <see cref="PlintoPrincipalFactory"/>), the same key
-/// (<see cref="IssuedTokenCredentials"/>) and the same token contents. Any request it does not fully recognize —
-/// another grant, another parameter, a standard OpenID scope, a client assertion, an unknown client, a wrong secret,
-/// a missing permission, per-client settings, token storage or encryption turned on — goes on to OpenIddict
-/// unchanged (the form stays buffered in the request's form feature), so every error is still OpenIddict's
+/// (<see cref="IssuedTokenCredentials"/>) and the same token and response bytes. Any request it does not fully
+/// recognize — another grant, another parameter, an OpenID, organization or admin scope, a client assertion or
+/// certificate, Basic values that would need decoding, an unknown client, a wrong secret, a missing permission,
+/// per-client settings, token storage or encryption turned on, a server option that changes the rules — goes on to
+/// OpenIddict unchanged (the form stays buffered in the request's form feature), so every error is still OpenIddict's
 /// (RFC 6749 §5.2) and every rare case its rules. <c>Connect/ClientCredentialsGrantTests</c> keep the two paths
-/// equal. <see cref="TokenOptions.ClientCredentialsFastPath"/> turns it off.
+/// equal, and pin Plinto's own handlers on the token endpoint's events (a new one must be accounted for here).
+/// <see cref="TokenOptions.ClientCredentialsFastPath"/> turns it off.
 /// </summary>
 internal sealed partial class ClientCredentialsGrant(
     RequestDelegate next,
@@ -42,7 +46,12 @@ internal sealed partial class ClientCredentialsGrant(
     private const string FormMediaType = "application/x-www-form-urlencoded";
 
     // RFC 9068 §2.1: "typ" of a JWT access token. No default claims: the payload is written whole below.
-    private static readonly Dictionary<string, object> Header = new(StringComparer.Ordinal) { [JwtHeaderParameterNames.Typ] = JsonWebTokenTypes.AccessToken };
+    private static readonly ReadOnlyDictionary<string, object> Header = new(new Dictionary<string, object>(StringComparer.Ordinal) { [JwtHeaderParameterNames.Typ] = JsonWebTokenTypes.AccessToken });
+
+    // The escaping IdentityModel uses for token payloads and OpenIddict for responses, and OpenIddict's indentation:
+    // the same bytes on both paths.
+    private static readonly JsonWriterOptions PayloadWriting = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions ResponseWriting = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };
     private static readonly JsonWebTokenHandler Tokens = new() { SetDefaultTimesOnTokenCreation = false };
     private static readonly FrozenSet<string> StandardScopes = ValidateClientCatalogOptions.StandardScopes.ToFrozenSet(StringComparer.Ordinal);
 
@@ -81,8 +90,15 @@ internal sealed partial class ClientCredentialsGrant(
             return false;
         }
 
-        return contentType.Equals(FormMediaType, StringComparison.OrdinalIgnoreCase)
-            || (contentType.StartsWith(FormMediaType, StringComparison.OrdinalIgnoreCase) && contentType[FormMediaType.Length] == ';');
+        if (!contentType.Equals(FormMediaType, StringComparison.OrdinalIgnoreCase)
+            && !(contentType.StartsWith(FormMediaType, StringComparison.OrdinalIgnoreCase) && contentType[FormMediaType.Length] == ';'))
+        {
+            return false;
+        }
+
+        // OpenIddict builds the request's URI from the scheme, host and path base, and fails on a host that makes none
+        // (e.g. a port Kestrel lets through, "Host: id.example:99999").
+        return Uri.TryCreate(string.Concat(request.Scheme, "://", request.Host.Value, request.PathBase.Value), UriKind.Absolute, out _);
     }
 
     /// <summary>
@@ -223,7 +239,7 @@ internal sealed partial class ClientCredentialsGrant(
 
     private async Task<bool> TryIssueAsync(HttpContext context, Grant grant, OpenIddictServerOptions options)
     {
-        if (options.Issuer is not { } issuer || options.AccessTokenLifetime is not { } lifetime || options.DisableAccessTokenEncryption is false)
+        if (options.Issuer is not { } issuer || options.AccessTokenLifetime is not { } lifetime || !HasPlainRules(options))
         {
             return false;
         }
@@ -235,10 +251,11 @@ internal sealed partial class ClientCredentialsGrant(
         if (application is null
             // RFC 6749 §4.4: only confidential clients may use this grant.
             || !await applications.HasClientTypeAsync(application, ClientTypes.Confidential, cancellationToken)
-            || !await applications.ValidateClientSecretAsync(application, grant.Secret, cancellationToken)
             || !await HasPermissionsAsync(applications, application, grant.Scopes, options, cancellationToken)
             // Per-client token lifetimes and other settings: OpenIddict's rules apply.
-            || (await applications.GetSettingsAsync(application, cancellationToken)).Count != 0)
+            || (await applications.GetSettingsAsync(application, cancellationToken)).Count != 0
+            // Last, so that a request handed on for another reason is not checked (hashed) twice.
+            || !await applications.ValidateClientSecretAsync(application, grant.Secret, cancellationToken))
         {
             return false;
         }
@@ -247,7 +264,7 @@ internal sealed partial class ClientCredentialsGrant(
         // OpenIddict's clock, and its dates: whole seconds.
         var clock = options.TimeProvider ?? TimeProvider.System;
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds());
-        var expires = issuedAt + lifetime;
+        var expires = DateTimeOffset.FromUnixTimeSeconds((issuedAt + lifetime).ToUnixTimeSeconds());
         var token = Tokens.CreateToken(WritePayload(issuer, issuedAt, expires, resources, grant), credentials.AccessTokenSigning, Header);
 
         var response = context.Response;
@@ -263,7 +280,7 @@ internal sealed partial class ClientCredentialsGrant(
         LogIssued(logger, grant.ClientId);
 
         var body = new ArrayBufferWriter<byte>(token.Length + 64);
-        using (var writer = new Utf8JsonWriter(body))
+        using (var writer = new Utf8JsonWriter(body, ResponseWriting))
         {
             writer.WriteStartObject();
             writer.WriteString(Parameters.AccessToken, token);
@@ -278,6 +295,20 @@ internal sealed partial class ClientCredentialsGrant(
         await response.Body.WriteAsync(body.WrittenMemory, cancellationToken);
         return true;
     }
+
+    /// <summary>
+    /// The server options under which the checks here are OpenIddict's: the grant enabled, access tokens signed and not
+    /// encrypted, scopes validated, the database consulted (no degraded mode), no TLS client authentication or
+    /// certificate-bound tokens (RFC 8705), which need the connection's certificate.
+    /// </summary>
+    private static bool HasPlainRules(OpenIddictServerOptions options) =>
+        options.GrantTypes.Contains(GrantTypes.ClientCredentials)
+        && options.DisableAccessTokenEncryption
+        && !options.DisableScopeValidation
+        && !options.EnableDegradedMode
+        && !options.UseClientCertificateBoundAccessTokens
+        && options.SelfSignedTlsClientAuthenticationPolicy is null
+        && options.PublicKeyInfrastructureTlsClientAuthenticationPolicy is null;
 
     private static async ValueTask<bool> HasPermissionsAsync(
         IOpenIddictApplicationManager applications, object application, ImmutableArray<string> scopes, OpenIddictServerOptions options, CancellationToken cancellationToken)
@@ -310,7 +341,7 @@ internal sealed partial class ClientCredentialsGrant(
     private static string WritePayload(Uri issuer, DateTimeOffset issuedAt, DateTimeOffset expires, ImmutableArray<string> resources, Grant grant)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, PayloadWriting))
         {
             writer.WriteStartObject();
             writer.WriteString(Claims.Issuer, issuer.AbsoluteUri);

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenIddict.Abstractions;
+using OpenIddict.Server;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -25,13 +26,15 @@ namespace Plinto.IdentityServer.Tests.Connect;
 /// </summary>
 [TestFixture("RS256")]
 [TestFixture("ES256")]
-internal sealed class ClientCredentialsGrantTests(string algorithm)
+internal sealed partial class ClientCredentialsGrantTests(string algorithm)
 {
     private const string ReportsScope = "reports";
     private const string ReportsAudience = "https://reports.test";
     private const string Secret = "cc-test-secret-0123456789-abcdefghijklmno";
     private const string EncodedSecret = "pct%secret+0123456789-abcdefghijklmnopq";
     private const string NonAsciiSecret = "caf\u00e9-secret-0123456789-abcdefghijklmnop";
+    private const string ColonSecret = "colon:secret-0123456789-abcdefghijklmnopq";
+    private const string PlusClientId = "svc+billing&<co>";
 
     private readonly TestTime time = new();
     private readonly DispatcherLog fastLog = new();
@@ -65,6 +68,8 @@ internal sealed class ClientCredentialsGrantTests(string algorithm)
             await CreateClientAsync(applications, "cc-encoded-secret", EncodedSecret, all);
             await CreateClientAsync(applications, "cc-non-ascii-secret", NonAsciiSecret, all);
             await CreateClientAsync(applications, "cc-own-lifetime", Secret, all, lifetime: "00:05:00");
+            await CreateClientAsync(applications, PlusClientId, Secret, all);
+            await CreateClientAsync(applications, "cc-colon-secret", ColonSecret, all);
         }
 
         fast = Node(fastLog, fastPath: true);
@@ -119,6 +124,8 @@ internal sealed class ClientCredentialsGrantTests(string algorithm)
         yield return Case("the Basic client id repeated in the body", Post(Basic(MachineClientId, MachineSecret), [.. api, ("client_id", MachineClientId)]), fastPath: true);
         yield return Case("two API scopes: two audiences", Post(Basic("cc-two-scopes", Secret), [.. grant, ("scope", "api reports")]), fastPath: true);
         yield return Case("a charset in the content type", Post(Basic(MachineClientId, MachineSecret), api) with { ContentType = "application/x-www-form-urlencoded; charset=utf-8" }, fastPath: true);
+        yield return Case("a client id JSON escapes differently by default (+ & < >), client_secret_post", Post(null, [.. api, ("client_id", PlusClientId), ("client_secret", Secret)]), fastPath: true);
+        yield return Case("a colon in the secret (Basic splits at the first)", Post(Basic("cc-colon-secret", ColonSecret), api), fastPath: true);
         yield return Case("no scope asked by a client without scope permissions", Post(Basic("cc-no-scope-permission", Secret), grant), fastPath: true);
 
         // Handed on to OpenIddict: refusals, attacks and rarer forms.
@@ -148,6 +155,13 @@ internal sealed class ClientCredentialsGrantTests(string algorithm)
         yield return Case("an admin API scope", Post(Basic(AutomationClientId, AutomationSecret), [.. grant, ("scope", "plinto:admin")]), fastPath: false);
         yield return Case("multipart form data", Post(Basic(MachineClientId, MachineSecret), api) with { ContentType = "multipart/form-data" }, fastPath: false);
         yield return Case("plain HTTP", Post(Basic(MachineClientId, MachineSecret), api) with { Url = "http://localhost/connect/token" }, fastPath: false);
+        yield return Case("parameter names in upper case", Post(Basic(MachineClientId, MachineSecret), [("GRANT_TYPE", "client_credentials"), ("scope", ApiScope)]), fastPath: false);
+        yield return Case("scope and Scope", Post(Basic(MachineClientId, MachineSecret), [.. api, ("Scope", ApiScope)]), fastPath: false);
+        yield return Case("an empty secret in Basic", Post("Basic " + Base64($"{MachineClientId}:"), api), fastPath: false);
+        yield return Case("a content type that only starts like a form", Post(Basic(MachineClientId, MachineSecret), api) with { ContentType = "application/x-www-form-urlencodedx" }, fastPath: false);
+        yield return Case("the endpoint path in another case", Post(Basic(MachineClientId, MachineSecret), api) with { Url = "/Connect/Token" }, fastPath: false);
+        yield return Case("the endpoint path with a trailing slash", Post(Basic(MachineClientId, MachineSecret), api) with { Url = "/connect/token/" }, fastPath: false);
+        yield return Case("a Host header that makes no URI", Post(Basic(MachineClientId, MachineSecret), api) with { Host = "localhost:99999" }, fastPath: false);
         yield return Case("GET", Post(Basic(MachineClientId, MachineSecret), api) with { Method = "GET" }, fastPath: false);
     }
 
@@ -210,10 +224,63 @@ internal sealed class ClientCredentialsGrantTests(string algorithm)
         Assert.That(recorded, Is.EqualTo(new[] { "/connect/token" }), "http.server.request.duration's http.route, as for the endpoint");
     }
 
-    private WebApplicationFactory<Program> Node(DispatcherLog log, bool fastPath) =>
+    [TestCase("Plinto:Tokens:StoreClientCredentialsAccessTokens")]
+    [TestCase("Plinto:Tokens:EncryptAccessTokens")]
+    public async Task With_token_rows_or_encryption_every_grant_goes_to_OpenIddict(string setting)
+    {
+        var log = new DispatcherLog();
+        await using var node = Node(log, fastPath: true, (setting, "true"));
+        var answer = await SendRawAsync(node, Post(Basic(MachineClientId, MachineSecret), [("grant_type", "client_credentials"), ("scope", ApiScope)]));
+
+        Assert.That(log.Trail, Has.Some.Contains("ProcessSignInContext"), "issued by OpenIddict");
+        var parts = answer.GetProperty("access_token").GetString()!.Split('.');
+        Assert.That(parts, Has.Length.EqualTo(setting.EndsWith("EncryptAccessTokens", StringComparison.Ordinal) ? 5 : 3), "a JWE when encrypted, a JWS otherwise");
+    }
+
+    /// <summary>
+    /// The fast path repeats what Plinto's own OpenIddict handlers do for a plain grant. A new handler on one of the
+    /// token endpoint's events (an IP allow-list, a claim, an audit line) would be skipped by it: whoever adds one
+    /// decides here whether <c>ClientCredentialsGrant</c> must do the same, or hand such requests on.
+    /// </summary>
+    [Test]
+    public void The_token_endpoints_own_handlers_are_the_ones_the_fast_path_accounts_for()
+    {
+        var options = fast.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OpenIddict.Server.OpenIddictServerOptions>>().Value;
+        Type[] tokenEvents =
+        [
+            typeof(OpenIddictServerEvents.ProcessRequestContext), typeof(OpenIddictServerEvents.ExtractTokenRequestContext),
+            typeof(OpenIddictServerEvents.ValidateTokenRequestContext), typeof(OpenIddictServerEvents.HandleTokenRequestContext),
+            typeof(OpenIddictServerEvents.ApplyTokenResponseContext), typeof(OpenIddictServerEvents.ProcessAuthenticationContext),
+            typeof(OpenIddictServerEvents.ProcessSignInContext), typeof(OpenIddictServerEvents.GenerateTokenContext),
+        ];
+        var ours = options.Handlers
+            .Where(handler => handler.Type == OpenIddictServerHandlerType.Custom && tokenEvents.Contains(handler.ContextType))
+            .Select(handler => $"{handler.ContextType.Name}: {handler.ServiceDescriptor.ServiceType.FullName}")
+            .Order(StringComparer.Ordinal);
+
+        // Accounted for: the metric (recorded the same way), the token key (the same credentials), token rows and
+        // deferred writes (none for these grants; storage turned on turns the fast path off), the endpoint type (the
+        // fast path matches its one path itself).
+        Assert.That(ours, Is.EqualTo(new[]
+        {
+            "ApplyTokenResponseContext: Plinto.IdentityServer.Hosting.TokenResponseMetricsHandler",
+            "GenerateTokenContext: Plinto.IdentityServer.Connect.TokenCredentials",
+            "GenerateTokenContext: Plinto.IdentityServer.Connect.TokenStorage",
+            "ProcessRequestContext: Plinto.IdentityServer.Connect.RememberedEndpointTypes",
+            "ProcessSignInContext: Plinto.IdentityServer.Connect.DeferredTokenWrites+Begin",
+            "ProcessSignInContext: Plinto.IdentityServer.Connect.DeferredTokenWrites+Flush",
+        }));
+    }
+
+    private WebApplicationFactory<Program> Node(DispatcherLog log, bool fastPath, params (string Key, string Value)[] settings) =>
         factory.WithWebHostBuilder(builder =>
         {
             builder.UseSetting("Plinto:Tokens:ClientCredentialsFastPath", fastPath ? "true" : "false");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
             builder.ConfigureLogging(logging => logging.AddProvider(log).AddFilter<DispatcherLog>(DispatcherLog.Category, LogLevel.Debug));
         });
 
@@ -247,7 +314,7 @@ internal sealed class ClientCredentialsGrantTests(string algorithm)
             answer.AppendLine($"{name}: {(response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : "-")}");
         }
 
-        answer.AppendLine(body.Length > 0 && body.TrimStart().StartsWith('{') ? Describe(JsonNode.Parse(body)!.AsObject()) : $"(not JSON, {body.Length} characters)");
+        answer.AppendLine(body.Length > 0 && body.TrimStart().StartsWith('{') ? Describe(body) : $"(not JSON, {body.Length} characters)");
         return (answer.ToString(), events, metric);
     }
 
@@ -259,50 +326,58 @@ internal sealed class ClientCredentialsGrantTests(string algorithm)
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    private string Describe(JsonObject body)
+    /// <summary>
+    /// The body as sent, byte for byte, with each token replaced by its decoded header and payload — as sent too, in
+    /// their order and escaping — in which only the values that differ per token are checked and replaced: jti (a GUID),
+    /// iat (the host's clock), exp (iat + the lifetime), an ID token's at_hash, and expires_in (the lifetime left,
+    /// rounded as OpenIddict does: the lifetime or a second less).
+    /// </summary>
+    private string Describe(string body)
     {
-        var lines = new List<string>();
-        foreach (var (name, value) in body.OrderBy(p => p.Key, StringComparer.Ordinal))
+        var lifetimes = new List<long>();
+        var described = TokenValue().Replace(body, match =>
         {
-            switch (name)
+            var parts = match.Groups["token"].Value.Split('.');
+            Assert.That(parts, Has.Length.EqualTo(3), "a JWS");
+            var payload = Decode(parts[1]);
+            var claims = JsonNode.Parse(payload)!.AsObject();
+            if (match.Groups["name"].Value == "access_token")
             {
-                case "access_token" or "id_token": // an ID token: OpenIddict's answer to "openid" in this grant
-                    var parts = value!.GetValue<string>().Split('.');
-                    Assert.That(parts, Has.Length.EqualTo(3), "a JWS");
-                    lines.Add($"{name} header {Decode(parts[0]).ToJsonString()}");
-                    var claims = Decode(parts[1]);
-                    Assert.That(name == "id_token" || Guid.TryParse(claims["jti"]?.GetValue<string>(), out _), Is.True, "an access token's jti is a GUID");
-                    // The ID token's hash of its access token differs with the access token's jti.
-                    claims.Remove("at_hash");
-                    var issuedAt = DateTimeOffset.FromUnixTimeSeconds(claims["iat"]!.GetValue<long>());
-                    Assert.That(issuedAt, Is.EqualTo(time.GetUtcNow()).Within(TimeSpan.FromSeconds(10)), "iat from the host's clock");
-                    var lifetime = claims["exp"]!.GetValue<long>() - claims["iat"]!.GetValue<long>();
-                    claims.Remove("jti");
-                    claims.Remove("iat");
-                    claims.Remove("exp");
-                    lines.Add($"claims {claims.ToJsonString()} lifetime {lifetime}");
-                    break;
-                case "expires_in":
-                    // Rounded from the time left, as OpenIddict does: the lifetime or one second less.
-                    var seconds = value!.GetValue<long>();
-                    lines.Add($"expires_in {(seconds % 60 == 0 ? seconds : seconds + 1)}");
-                    break;
-                default:
-                    lines.Add($"{name} {value!.ToJsonString()}");
-                    break;
+                Assert.That(Guid.TryParse(claims["jti"]?.GetValue<string>(), out _), Is.True, "an access token's jti is a GUID");
             }
-        }
 
-        return string.Join(Environment.NewLine, lines);
+            var issuedAt = claims["iat"]!.GetValue<long>();
+            Assert.That(DateTimeOffset.FromUnixTimeSeconds(issuedAt), Is.EqualTo(time.GetUtcNow()).Within(TimeSpan.FromSeconds(10)), "iat from the host's clock");
+            var lifetime = claims["exp"]!.GetValue<long>() - issuedAt;
+            lifetimes.Add(lifetime);
+            payload = PerTokenClaim().Replace(payload, claim => $"\"{claim.Groups["claim"].Value}\":<{claim.Groups["claim"].Value}>");
+            return $"\"{match.Groups["name"].Value}\": header {Decode(parts[0])} payload {payload} lifetime {lifetime}\"";
+        });
+
+        return ExpiresIn().Replace(described, match =>
+        {
+            var seconds = long.Parse(match.Groups["seconds"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(lifetimes, Has.Some.Matches<long>(lifetime => seconds == lifetime || seconds == lifetime - 1), "expires_in: the token's lifetime left");
+            return "\"expires_in\": <expires_in>";
+        });
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("\"(?<name>access_token|id_token)\":\\s*\"(?<token>[^\"]+)\"")]
+    private static partial System.Text.RegularExpressions.Regex TokenValue();
+
+    [System.Text.RegularExpressions.GeneratedRegex("\"(?<claim>jti|iat|exp|at_hash)\":(\"[^\"]*\"|\\d+)")]
+    private static partial System.Text.RegularExpressions.Regex PerTokenClaim();
+
+    [System.Text.RegularExpressions.GeneratedRegex("\"expires_in\":\\s*(?<seconds>\\d+)")]
+    private static partial System.Text.RegularExpressions.Regex ExpiresIn();
 
     private static string Stable(JsonElement introspection) => string.Join(Environment.NewLine, introspection.EnumerateObject()
         .Where(p => p.Name is not ("jti" or "iat" or "exp" or "nbf"))
         .OrderBy(p => p.Name, StringComparer.Ordinal)
         .Select(p => $"{p.Name} {p.Value.GetRawText()}"));
 
-    private static JsonObject Decode(string part) =>
-        JsonNode.Parse(Convert.FromBase64String(part.Replace('-', '+').Replace('_', '/').PadRight(part.Length + ((4 - (part.Length % 4)) % 4), '=')))!.AsObject();
+    private static string Decode(string part) =>
+        Encoding.UTF8.GetString(Convert.FromBase64String(part.Replace('-', '+').Replace('_', '/').PadRight(part.Length + ((4 - (part.Length % 4)) % 4), '=')));
 
     private static async Task CreateClientAsync(IOpenIddictApplicationManager applications, string clientId, string secret, string[] permissions, string? lifetime = null)
     {
@@ -327,6 +402,8 @@ internal sealed class ClientCredentialsGrantTests(string algorithm)
     /// <summary>One token request as sent on the wire: parameters may repeat.</summary>
     public sealed record TokenCall(string Method, string Url, string? Authorization, string ContentType, (string Name, string Value)[] Form)
     {
+        public string? Host { get; init; }
+
         public HttpRequestMessage ToRequest()
         {
             var encoded = string.Join("&", Form.Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value)}"));
@@ -341,6 +418,11 @@ internal sealed class ClientCredentialsGrantTests(string algorithm)
             if (Authorization is not null)
             {
                 request.Headers.TryAddWithoutValidation("Authorization", Authorization);
+            }
+
+            if (Host is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Host", Host);
             }
 
             return request;
