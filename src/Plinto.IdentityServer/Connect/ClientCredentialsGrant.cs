@@ -58,8 +58,8 @@ internal sealed partial class ClientCredentialsGrant(
     public async Task InvokeAsync(HttpContext context)
     {
         var tokens = tokenOptions.Value;
-        if (!tokens.ClientCredentialsFastPath || tokens.StoreClientCredentialsAccessTokens || tokens.EncryptAccessTokens
-            || !IsPlainTokenRequest(context))
+        // Encrypted access tokens (Plinto:Tokens:EncryptAccessTokens) show in OpenIddict's options: HasPlainRules.
+        if (!tokens.ClientCredentialsFastPath || tokens.StoreClientCredentialsAccessTokens || !IsPlainTokenRequest(context))
         {
             await next(context);
             return;
@@ -208,9 +208,9 @@ internal sealed partial class ClientCredentialsGrant(
     }
 
     /// <summary>
-    /// RFC 6749 §3.3: space-delimited scope tokens of %x21 / %x23-5B / %x5D-7E. Only the API scopes registered with
-    /// the server take this path; the OpenID and organization scopes (ID tokens, refresh tokens, admin audiences)
-    /// and scopes known only to the database go to OpenIddict.
+    /// RFC 6749 §3.3: space-delimited scope tokens. Only the API scopes registered with the server take this path (a
+    /// name outside them, whatever its characters, goes on); the OpenID and organization scopes (ID tokens, refresh
+    /// tokens, admin audiences), scopes known only to the database, and empty or repeated tokens go to OpenIddict.
     /// </summary>
     private static bool TryReadScopes(string? scope, OpenIddictServerOptions options, out ImmutableArray<string> scopes)
     {
@@ -224,8 +224,7 @@ internal sealed partial class ClientCredentialsGrant(
         foreach (var range in scope.AsSpan().Split(' '))
         {
             var token = scope[range];
-            if (token.Length == 0 || token.AsSpan().ContainsAnyExceptInRange('\x21', '\x7e') || token.AsSpan().ContainsAny('"', '\\')
-                || builder.Contains(token) || StandardScopes.Contains(token) || !options.Scopes.Contains(token))
+            if (token.Length == 0 || builder.Contains(token) || StandardScopes.Contains(token) || !options.Scopes.Contains(token))
             {
                 return false;
             }

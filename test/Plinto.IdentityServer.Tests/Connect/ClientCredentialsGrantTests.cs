@@ -351,7 +351,7 @@ internal sealed partial class ClientCredentialsGrantTests(string algorithm)
             var lifetime = claims["exp"]!.GetValue<long>() - issuedAt;
             lifetimes.Add(lifetime);
             payload = PerTokenClaim().Replace(payload, claim => $"\"{claim.Groups["claim"].Value}\":<{claim.Groups["claim"].Value}>");
-            return $"\"{match.Groups["name"].Value}\": header {Decode(parts[0])} payload {payload} lifetime {lifetime}\"";
+            return $"\"{match.Groups["name"].Value}\": header {Decode(parts[0])} payload {payload} lifetime {lifetime}";
         });
 
         return ExpiresIn().Replace(described, match =>
