@@ -75,6 +75,27 @@ internal static class HostingServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// The exception says the client broke the request: a body cut short or malformed (Kestrel's
+    /// <see cref="Microsoft.AspNetCore.Http.BadHttpRequestException"/>, the form reader's <see cref="InvalidDataException"/>
+    /// for a form over its limits), or a read that failed because the client went away. Logged at Debug.
+    /// </summary>
+    internal static bool IsClientFault(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context)
+    {
+        var request = context.HttpContext;
+        var clientFault = context.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException or InvalidDataException
+            || (request.RequestAborted.IsCancellationRequested && context.Exception is OperationCanceledException or IOException);
+        if (clientFault)
+        {
+            request.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HostingServiceCollectionExtensions))
+                .LogDebug("The client broke the request to {Path}: {Error}",
+                    request.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerPathFeature>()?.Path ?? request.Request.Path.Value,
+                    context.Exception.Message);
+        }
+
+        return clientFault;
+    }
+
     public static WebApplication UsePlintoHosting(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -110,6 +131,9 @@ internal static class HostingServiceCollectionExtensions
                 InvalidDataException => StatusCodes.Status400BadRequest,
                 _ => StatusCodes.Status500InternalServerError,
             },
+            // A request the client broke is answered with its 4xx and logged at Debug, not as a server failure
+            // with a stack trace: operators alert on errors, and a client is not an outage.
+            SuppressDiagnosticsCallback = context => IsClientFault(context),
         });
         if (!app.Environment.IsDevelopment())
         {

@@ -1,8 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
 
 namespace Plinto.IdentityServer.Pages;
 
@@ -23,9 +26,43 @@ internal sealed class ErrorModel : PageModel
 
     public string RequestId { get; private set; } = string.Empty;
 
-    public void OnGet(int? code) => Describe(code);
+    // The status comes from the query string (UseStatusCodePagesWithReExecute's "?code={0}") and nothing is bound:
+    // a POST re-executed here after its body broke (a client that disconnected mid-request) must not read that body
+    // again, which would fail a second time and turn a client's error into a server failure.
+    public IActionResult OnGet() => Respond();
 
-    public void OnPost(int? code) => Describe(code);
+    public IActionResult OnPost() => Respond();
+
+    private IActionResult Respond()
+    {
+        var code = QueryCode();
+        if (code is null && HttpContext.Features.Get<IExceptionHandlerPathFeature>() is { } failure && IsMachineEndpoint(failure.Path))
+        {
+            // RFC 6749 §5.2: the token endpoint answers errors as JSON, and so do the endpoints that follow its
+            // rules (introspection, RFC 7662 §2.3; revocation, RFC 7009 §2.2.1). A request it could not read (a body
+            // cut short, a form over its limits) is the client's invalid_request; anything else is ours.
+            var status = Response.StatusCode;
+            return new JsonResult(new Dictionary<string, string>
+            {
+                ["error"] = status < 500 ? "invalid_request" : "server_error",
+                ["error_description"] = status < 500 ? "The request could not be read." : "The request could not be completed.",
+            })
+            { StatusCode = status };
+        }
+
+        Describe(code);
+        return Page();
+    }
+
+    private bool IsMachineEndpoint(string path)
+    {
+        var server = HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue;
+        return server.TokenEndpointUris.Concat(server.IntrospectionEndpointUris).Concat(server.RevocationEndpointUris)
+            .Any(uri => !uri.IsAbsoluteUri && string.Equals("/" + uri.OriginalString.TrimStart('/'), path, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private int? QueryCode() =>
+        int.TryParse(Request.Query["code"], NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
 
     private void Describe(int? code)
     {
