@@ -41,6 +41,7 @@ internal static class ConnectServiceCollectionExtensions
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, PlintoApplicationManager>();
                 options.ReplaceScopeManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope, PlintoScopeManager>();
                 options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, PlintoTokenStore>(ServiceLifetime.Scoped);
+                options.ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, PlintoAuthorizationStore>(ServiceLifetime.Scoped);
             })
             .AddServer(options =>
             {

@@ -1,6 +1,11 @@
 using System.Net;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
 
 namespace Plinto.IdentityServer.Tests.Connect;
@@ -223,6 +228,49 @@ internal sealed class AuthorizationRequestTests(DatabaseProvider provider) : Dat
         var again = await browser.GetAsync(OidcClient.AuthorizeUrl(PublicClientId, PublicRedirect, "openid profile", OidcClient.NewPkce(),
             new Dictionary<string, string?> { ["prompt"] = "consent" }));
         Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.OK), "prompt=consent shows the consent page again");
+    }
+
+    [Test]
+    public async Task A_remembered_consent_covers_only_its_scopes_its_client_and_only_while_it_is_valid()
+    {
+        var (email, browser) = await SignedInUserAsync();
+        var granted = await OidcClient.AuthorizeAsync(browser, OidcClient.AuthorizeUrl(PublicClientId, PublicRedirect, "openid", OidcClient.NewPkce()));
+        Assert.That(OidcClient.Query(granted), Does.ContainKey("code"));
+
+        // The same scopes, or fewer: remembered. More: asked again (the remembered authorization must grant a superset).
+        Assert.That(await IssuesCodeAtOnceAsync(browser, "openid"), Is.True, "the consented scope");
+        Assert.That(await IssuesCodeAtOnceAsync(browser, "openid profile"), Is.False, "a scope never consented to");
+
+        // Another person's consent counts for nobody else.
+        var (_, other) = await SignedInUserAsync();
+        Assert.That(await IssuesCodeAtOnceAsync(other, "openid"), Is.False, "another account");
+
+        // Revoked (the account center's "remove access"): asked again.
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            var subject = (await users.FindByEmailAsync(email))!.Id;
+            var client = await applications.GetIdAsync((await applications.FindByClientIdAsync(PublicClientId))!);
+            var revoked = await authorizations.RevokeAsync(subject, client!, Statuses.Valid, AuthorizationTypes.Permanent);
+            Assert.That(revoked, Is.EqualTo(1), "one remembered consent");
+        }
+
+        Assert.That(await IssuesCodeAtOnceAsync(browser, "openid"), Is.False, "a revoked consent");
+    }
+
+    /// <summary>True when an authorization request of the explicit-consent client is answered with a code, without the consent page.</summary>
+    private static async Task<bool> IssuesCodeAtOnceAsync(Browser browser, string scope)
+    {
+        var response = await browser.GetAsync(OidcClient.AuthorizeUrl(PublicClientId, PublicRedirect, scope, OidcClient.NewPkce()));
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            return false; // the consent page
+        }
+
+        Assert.That(Browser.IsRedirect(response), Is.True, response.StatusCode.ToString());
+        return OidcClient.Query(browser.RedirectTarget(response)).ContainsKey("code");
     }
 
     [Test]
