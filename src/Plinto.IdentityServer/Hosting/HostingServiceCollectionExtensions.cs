@@ -82,14 +82,14 @@ internal static class HostingServiceCollectionExtensions
     /// </summary>
     internal static bool IsClientFault(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context)
     {
-        var request = context.HttpContext;
+        var http = context.HttpContext;
         var clientFault = context.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException or InvalidDataException
-            || (request.RequestAborted.IsCancellationRequested && context.Exception is OperationCanceledException or IOException);
+            || (http.RequestAborted.IsCancellationRequested && context.Exception is OperationCanceledException or IOException);
         if (clientFault)
         {
-            request.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HostingServiceCollectionExtensions))
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HostingServiceCollectionExtensions))
                 .LogDebug("The client broke the request to {Path}: {Error}",
-                    request.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerPathFeature>()?.Path ?? request.Request.Path.Value,
+                    http.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerPathFeature>()?.Path ?? http.Request.Path.Value,
                     context.Exception.Message);
         }
 

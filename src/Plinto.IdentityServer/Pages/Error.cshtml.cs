@@ -16,7 +16,7 @@ namespace Plinto.IdentityServer.Pages;
 /// </summary>
 [IgnoreAntiforgeryToken]
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
-internal sealed class ErrorModel : PageModel
+internal sealed class ErrorModel(IOptionsMonitor<OpenIddictServerOptions> server) : PageModel
 {
     public string Title { get; private set; } = "Something went wrong";
 
@@ -56,8 +56,8 @@ internal sealed class ErrorModel : PageModel
 
     private bool IsMachineEndpoint(string path)
     {
-        var server = HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue;
-        return server.TokenEndpointUris.Concat(server.IntrospectionEndpointUris).Concat(server.RevocationEndpointUris)
+        var endpoints = server.CurrentValue;
+        return endpoints.TokenEndpointUris.Concat(endpoints.IntrospectionEndpointUris).Concat(endpoints.RevocationEndpointUris)
             .Any(uri => !uri.IsAbsoluteUri && string.Equals("/" + uri.OriginalString.TrimStart('/'), path, StringComparison.OrdinalIgnoreCase));
     }
 
