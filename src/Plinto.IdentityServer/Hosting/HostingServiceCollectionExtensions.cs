@@ -80,7 +80,7 @@ internal static class HostingServiceCollectionExtensions
     /// <see cref="Microsoft.AspNetCore.Http.BadHttpRequestException"/>, the form reader's <see cref="InvalidDataException"/>
     /// for a form over its limits), or a read that failed because the client went away. Logged at Debug.
     /// </summary>
-    internal static bool IsClientFault(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context)
+    private static bool IsClientFault(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context)
     {
         var http = context.HttpContext;
         var clientFault = context.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException or InvalidDataException
