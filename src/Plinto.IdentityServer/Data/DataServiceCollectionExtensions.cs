@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Plinto.IdentityServer.Hosting;
@@ -69,7 +70,7 @@ internal static class DataServiceCollectionExtensions
         services.GetRequiredService<ModelWarmUp>().Start(services);
     }
 
-    /// <summary>Applies pending migrations; EF Core takes a database lock so concurrent nodes wait for each other.</summary>
+    /// <summary>Applies pending migrations; nodes starting together on one database take turns (<see cref="StartupLock"/>).</summary>
     public static async Task MigratePlintoDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -86,9 +87,25 @@ internal static class DataServiceCollectionExtensions
         // Nothing to apply at most starts: reading the history table is cheap, while MigrateAsync also builds the
         // model snapshot and compares it with the model (startup time and ~MBs of memory kept for the process's life).
         var creator = context.GetService<IRelationalDatabaseCreator>();
-        if (!await creator.ExistsAsync(cancellationToken) || (await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+        if (!await creator.ExistsAsync(cancellationToken))
         {
             await context.Database.MigrateAsync(cancellationToken);
+        }
+        else
+        {
+            // Nodes starting together on one database migrate one after the other.
+            await using var startupLock = await StartupLock.AcquireAsync(context, "migrations", cancellationToken);
+            if (!await MigrationState.HistoryTableExistsAsync(context, cancellationToken))
+            {
+                // The statement MigrateAsync runs first itself, so that its own read of the table does not fail and
+                // log at Error on a fresh database (MigrationState).
+                await context.Database.ExecuteSqlRawAsync(context.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
+            }
+
+            if ((await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+            {
+                await context.Database.MigrateAsync(cancellationToken);
+            }
         }
 
         if (database.Provider == DatabaseProvider.Sqlite)

@@ -1,0 +1,46 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace Plinto.IdentityServer.Data;
+
+/// <summary>
+/// Whether a database has EF Core's migration history table, asked without a failing statement. EF Core reads that
+/// table to learn what is applied; on a database that has none yet (a fresh PostgreSQL database, as the Helm chart and
+/// the compose file create it) the read fails inside EF Core, which handles it but logs it at Error ("Failed executing
+/// DbCommand … __EFMigrationsHistory", dotnet/efcore#37328): two `fail` lines on every first start, which alerting
+/// on errors reports. <see cref="DataServiceCollectionExtensions.MigratePlintoDatabaseAsync"/> asks the catalog
+/// first and creates the table before EF Core's first read of it.
+/// </summary>
+internal static class MigrationState
+{
+    /// <summary>Whether the database has EF Core's history table, from its catalog.</summary>
+    public static async Task<bool> HistoryTableExistsAsync(PlintoDbContext context, CancellationToken cancellationToken)
+    {
+        // Plinto keeps EF Core's default history table (no MigrationsHistoryTable call in PlintoDbContextOptions).
+        const string table = HistoryRepository.DefaultTableName;
+        var sql = context.RunsOnSqlite() ? $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
+            : context.RunsOnPostgreSql() ? $"SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = '{table}' AND n.nspname = current_schema()"
+            : $"SELECT count(*) FROM sys.tables WHERE name = '{table}' AND schema_id = SCHEMA_ID()";
+        var connection = context.Database.GetDbConnection();
+        // A connection the caller holds open (StartupLock's session lock) stays open.
+        var opened = connection.State != System.Data.ConnectionState.Open;
+        if (opened)
+        {
+            await context.Database.OpenConnectionAsync(cancellationToken);
+        }
+
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) > 0;
+        }
+        finally
+        {
+            if (opened)
+            {
+                await context.Database.CloseConnectionAsync();
+            }
+        }
+    }
+}
