@@ -29,6 +29,7 @@ internal static class OrganizationsServiceCollectionExtensions
             // here at once, not when they expire.
             options.EnableAuthorizationEntryValidation();
         });
+        services.AddOnDemandBearerValidation();
         services.AddPlintoAdminApi();
         return builder;
     }
