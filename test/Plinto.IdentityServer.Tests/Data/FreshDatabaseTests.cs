@@ -29,32 +29,40 @@ internal sealed class FreshDatabaseTests(DatabaseProvider provider)
         Assert.That(Errors(log), Is.Empty);
     }
 
+    internal static WebApplicationFactory<Program> WithLog(PlintoFactory factory, RecordingLog log) =>
+        factory.WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(log).AddFilter<RecordingLog>(null, LogLevel.Debug)));
+
+    internal static IEnumerable<string> Errors(RecordingLog log) =>
+        log.Since(0).Where(entry => entry.Level >= LogLevel.Error).Select(entry => $"{entry.Category}: {entry.Message}");
+}
+
+/// <summary>
+/// Nodes of one cluster starting together on an empty PostgreSQL database (the chart's replicas with
+/// <c>MigrateOnStart=true</c>): they migrate in turn under the startup lock, and both come up without an error line.
+/// SQLite is one node on one file (no cluster), so this runs on PostgreSQL only.
+/// </summary>
+internal sealed class FreshClusterDatabaseTests
+{
     [Test]
-    public async Task Two_nodes_starting_together_on_an_empty_database_both_come_up()
+    public async Task Two_nodes_starting_together_on_an_empty_postgresql_database_both_come_up()
     {
         var log = new RecordingLog();
-        await using var first = await PlintoFactory.CreateAsync(provider);
+        await using var first = await PlintoFactory.CreateAsync(DatabaseProvider.PostgreSql);
         // The second node: the same database, its own data folder (keys, mail).
         var folder = Directory.CreateTempSubdirectory("plinto-test-").FullName;
-        await using var second = new PlintoFactory(provider, first.ConnectionString, folder) { OwnsFolder = true };
-        await using var firstNode = WithLog(first, log);
-        await using var secondNode = WithLog(second, log);
+        await using var second = new PlintoFactory(DatabaseProvider.PostgreSql, first.ConnectionString, folder) { OwnsFolder = true };
+        await using var firstNode = FreshDatabaseTests.WithLog(first, log);
+        await using var secondNode = FreshDatabaseTests.WithLog(second, log);
 
         var starts = await Task.WhenAll(
             Task.Run(() => firstNode.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative))),
             Task.Run(() => secondNode.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative))));
 
         Assert.That(starts.Select(response => response.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
-        Assert.That(Errors(log), Is.Empty);
+        Assert.That(FreshDatabaseTests.Errors(log), Is.Empty);
         foreach (var response in starts)
         {
             response.Dispose();
         }
     }
-
-    private static WebApplicationFactory<Program> WithLog(PlintoFactory factory, RecordingLog log) =>
-        factory.WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(log).AddFilter<RecordingLog>(null, LogLevel.Debug)));
-
-    private static IEnumerable<string> Errors(RecordingLog log) =>
-        log.Since(0).Where(entry => entry.Level >= LogLevel.Error).Select(entry => $"{entry.Category}: {entry.Message}");
 }
