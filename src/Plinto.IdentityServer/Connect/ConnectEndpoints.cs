@@ -62,9 +62,13 @@ internal static class ConnectEndpoints
     {
         var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
             ?? throw new InvalidOperationException("The authenticated client no longer exists.");
+        // No end-user takes part in this grant, so no scope that speaks of one is granted, even to a client that has
+        // the permission for its other grants: openid would bring an ID token about no authentication (OIDC Core §2)
+        // and offline_access a refresh token (RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included"). The
+        // response's scope parameter then tells the client what it got (RFC 6749 §3.3, §5.1).
         var principal = await principals.CreateForClientAsync(
             request.ClientId!, await applications.GetDisplayNameAsync(application, cancellationToken),
-            request.GetScopes(), cancellationToken);
+            request.GetScopes().Remove(Scopes.OpenId).Remove(Scopes.OfflineAccess), cancellationToken);
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

@@ -70,6 +70,9 @@ internal sealed partial class ClientCredentialsGrantTests(string algorithm)
             await CreateClientAsync(applications, "cc-own-lifetime", Secret, all, lifetime: "00:05:00");
             await CreateClientAsync(applications, PlusClientId, Secret, all);
             await CreateClientAsync(applications, "cc-colon-secret", ColonSecret, all);
+            // A client that also signs users in (code + refresh): permitted openid and offline_access for those grants.
+            await CreateClientAsync(applications, "cc-also-for-users", Secret,
+                [.. all, Permissions.GrantTypes.RefreshToken, Permissions.Prefixes.Scope + Scopes.OpenId, Permissions.Prefixes.Scope + Scopes.OfflineAccess]);
         }
 
         fast = Node(fastLog, fastPath: true);
@@ -195,6 +198,21 @@ internal sealed partial class ClientCredentialsGrantTests(string algorithm)
         // A resource server with the JWKS alone accepts it for either audience.
         var validated = await Jwks.ValidateAsync(client, fastToken, ReportsAudience, type: "at+jwt", algorithms: [algorithm]);
         Assert.That(validated.IsValid, Is.True, validated.Exception?.Message);
+    }
+
+    [Test]
+    public async Task Client_credentials_never_grant_openid_or_offline_access_so_no_id_token_and_no_refresh_token()
+    {
+        foreach (var node in new[] { fast, generic })
+        {
+            var response = await SendRawAsync(node, Post(Basic("cc-also-for-users", Secret),
+                [("grant_type", "client_credentials"), ("scope", "openid offline_access api")]));
+
+            Assert.That(response.TryGetProperty("access_token", out _), Is.True, response.ToString());
+            Assert.That(response.TryGetProperty("id_token", out _), Is.False, "no end-user, no ID token");
+            Assert.That(response.TryGetProperty("refresh_token", out _), Is.False, "RFC 6749 §4.4.3");
+            Assert.That(response.GetProperty("scope").GetString(), Is.EqualTo(ApiScope), "the granted scope, as it differs from the request");
+        }
     }
 
     [Test]
