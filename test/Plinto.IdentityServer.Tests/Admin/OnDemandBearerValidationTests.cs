@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Logging;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
@@ -26,7 +24,7 @@ internal sealed class OnDemandBearerValidationTests
     public async Task StartAsync()
     {
         factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
-        node = factory.WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(log).AddFilter<RecordingLog>(null, LogLevel.Debug)));
+        node = log.On(factory);
         client = node.CreateClient();
     }
 

@@ -1,8 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
@@ -21,19 +17,13 @@ internal sealed class FreshDatabaseTests(DatabaseProvider provider)
     {
         var log = new RecordingLog();
         await using var factory = await PlintoFactory.CreateAsync(provider);
-        await using var node = WithLog(factory, log);
+        await using var node = log.On(factory);
 
         using var ready = await node.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
 
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(Errors(log), Is.Empty);
+        Assert.That(log.Errors(), Is.Empty);
     }
-
-    internal static WebApplicationFactory<Program> WithLog(PlintoFactory factory, RecordingLog log) =>
-        factory.WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(log).AddFilter<RecordingLog>(null, LogLevel.Debug)));
-
-    internal static IEnumerable<string> Errors(RecordingLog log) =>
-        log.Since(0).Where(entry => entry.Level >= LogLevel.Error).Select(entry => $"{entry.Category}: {entry.Message}");
 }
 
 /// <summary>
@@ -51,15 +41,15 @@ internal sealed class FreshClusterDatabaseTests
         // The second node: the same database, its own data folder (keys, mail).
         var folder = Directory.CreateTempSubdirectory("plinto-test-").FullName;
         await using var second = new PlintoFactory(DatabaseProvider.PostgreSql, first.ConnectionString, folder) { OwnsFolder = true };
-        await using var firstNode = FreshDatabaseTests.WithLog(first, log);
-        await using var secondNode = FreshDatabaseTests.WithLog(second, log);
+        await using var firstNode = log.On(first);
+        await using var secondNode = log.On(second);
 
         var starts = await Task.WhenAll(
             Task.Run(() => firstNode.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative))),
             Task.Run(() => secondNode.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative))));
 
         Assert.That(starts.Select(response => response.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
-        Assert.That(FreshDatabaseTests.Errors(log), Is.Empty);
+        Assert.That(log.Errors(), Is.Empty);
         foreach (var response in starts)
         {
             response.Dispose();

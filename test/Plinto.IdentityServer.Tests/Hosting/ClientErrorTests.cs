@@ -2,13 +2,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
@@ -34,7 +32,7 @@ internal sealed class ClientErrorTests
     {
         // Plain HTTP on a real socket: OpenIddict refuses it before reading a body unless HTTPS is not required.
         factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?> { ["Plinto:RequireHttps"] = "false" });
-        node = factory.WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(log).AddFilter<RecordingLog>(null, LogLevel.Debug)));
+        node = log.On(factory);
         node.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         node.StartServer();
         port = new Uri(node.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single()).Port;
@@ -118,11 +116,10 @@ internal sealed class ClientErrorTests
     /// <summary>Nothing at Error level since <paramref name="before"/>; where the request failed with an exception, the Debug line saying whose fault it was.</summary>
     private void AssertNoServerError(int before, string? clientFaultAt)
     {
-        var entries = log.Since(before);
-        Assert.That(entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Message}"), Is.Empty);
+        Assert.That(log.Errors(before), Is.Empty);
         if (clientFaultAt is not null)
         {
-            Assert.That(entries.Where(e => e.Category == DebugCategory).Select(e => e.Message),
+            Assert.That(log.Since(before).Where(e => e.Category == DebugCategory).Select(e => e.Message),
                 Has.Some.StartsWith($"The client broke the request to {clientFaultAt}: "));
         }
     }

@@ -1,8 +1,10 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Plinto.IdentityServer.Tests.Infrastructure;
 
-/// <summary>Every entry at Debug and above, from every category, in order (add it with a Debug filter of its own).</summary>
+/// <summary>Every entry at Debug and above, from every category, in order (<see cref="On"/> adds it to a host).</summary>
 internal sealed class RecordingLog : ILoggerProvider
 {
     private readonly Lock gate = new();
@@ -26,6 +28,14 @@ internal sealed class RecordingLog : ILoggerProvider
             return [.. entries.Skip(index)];
         }
     }
+
+    /// <summary>Everything at Error and above, as "category: message".</summary>
+    public IEnumerable<string> Errors(int since = 0) =>
+        Since(since).Where(entry => entry.Level >= LogLevel.Error).Select(entry => $"{entry.Category}: {entry.Message}");
+
+    /// <summary>The host of <paramref name="factory"/> with this recorder among its loggers, at Debug.</summary>
+    public WebApplicationFactory<Program> On(WebApplicationFactory<Program> factory) =>
+        factory.WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(this).AddFilter<RecordingLog>(null, LogLevel.Debug)));
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
