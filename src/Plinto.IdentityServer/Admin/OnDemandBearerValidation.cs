@@ -58,11 +58,12 @@ internal sealed class OnDemandValidationHandler(OpenIddictValidationAspNetCoreHa
             return;
         }
 
-        requestHandled = true;
         if (await inner.HandleRequestAsync())
         {
             // Validation has no endpoints: nothing in its pipeline answers a request by itself.
             throw new InvalidOperationException("OpenIddict's validation answered a request on its own.");
         }
+
+        requestHandled = true;
     }
 }

@@ -65,10 +65,17 @@ internal static class ConnectEndpoints
         // No end-user takes part in this grant, so no scope that speaks of one is granted, even to a client that has
         // the permission for its other grants: openid would bring an ID token about no authentication (OIDC Core §2)
         // and offline_access a refresh token (RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included"). The
-        // response's scope parameter then tells the client what it got (RFC 6749 §3.3, §5.1).
+        // response's scope parameter then tells the client what it got (RFC 6749 §3.3, §5.1); a request left with no
+        // scope at all would get a token for nothing and no scope parameter to say so, and is refused instead.
+        var requested = request.GetScopes();
+        var scopes = requested.Remove(Scopes.OpenId).Remove(Scopes.OfflineAccess);
+        if (scopes.IsEmpty && !requested.IsEmpty)
+        {
+            return Reject(Errors.InvalidScope, "openid and offline_access are for grants on behalf of a user; client_credentials needs an API scope.");
+        }
+
         var principal = await principals.CreateForClientAsync(
-            request.ClientId!, await applications.GetDisplayNameAsync(application, cancellationToken),
-            request.GetScopes().Remove(Scopes.OpenId).Remove(Scopes.OfflineAccess), cancellationToken);
+            request.ClientId!, await applications.GetDisplayNameAsync(application, cancellationToken), scopes, cancellationToken);
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

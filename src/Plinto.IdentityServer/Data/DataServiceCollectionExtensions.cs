@@ -93,8 +93,11 @@ internal static class DataServiceCollectionExtensions
         }
         else
         {
-            // Nodes starting together on one database migrate one after the other.
-            await using var startupLock = await StartupLock.AcquireAsync(context, "migrations", cancellationToken);
+            // Nodes starting together on one database migrate one after the other. The lock is held on a connection of
+            // its own: the migrator may close and reopen the migration context's connection (Npgsql reloads its types
+            // after a migration that adds an extension or an enum), which must not release or strand a session lock.
+            await using var lockScope = services.CreateAsyncScope();
+            await using var startupLock = await StartupLock.AcquireAsync(lockScope.ServiceProvider.GetRequiredService<PlintoDbContext>(), "migrations", cancellationToken);
             if (!await MigrationState.HistoryTableExistsAsync(context, cancellationToken))
             {
                 // The statement MigrateAsync runs first itself, so that its own read of the table does not fail and

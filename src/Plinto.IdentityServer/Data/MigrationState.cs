@@ -18,9 +18,12 @@ internal static class MigrationState
     {
         // Plinto keeps EF Core's default history table (no MigrationsHistoryTable call in PlintoDbContextOptions).
         const string table = HistoryRepository.DefaultTableName;
+        // Resolved as EF Core resolves the unqualified name it reads: through PostgreSQL's search_path (to_regclass; the
+        // first schema of the path is not enough when an earlier schema exists without the table), SQL Server's
+        // default-schema-then-dbo rule (OBJECT_ID).
         var sql = context.RunsOnSqlite() ? $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
-            : context.RunsOnPostgreSql() ? $"SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = '{table}' AND n.nspname = current_schema()"
-            : $"SELECT count(*) FROM sys.tables WHERE name = '{table}' AND schema_id = SCHEMA_ID()";
+            : context.RunsOnPostgreSql() ? $"SELECT CASE WHEN to_regclass('\"{table}\"') IS NULL THEN 0 ELSE 1 END"
+            : $"SELECT CASE WHEN OBJECT_ID(N'[{table}]', N'U') IS NULL THEN 0 ELSE 1 END";
         var connection = context.Database.GetDbConnection();
         // A connection the caller holds open (StartupLock's session lock) stays open.
         var opened = connection.State != System.Data.ConnectionState.Open;

@@ -215,6 +215,22 @@ internal sealed partial class ClientCredentialsGrantTests(string algorithm)
         }
     }
 
+    [TestCase("openid")]
+    [TestCase("openid offline_access")]
+    public async Task Client_credentials_asking_only_for_user_scopes_is_invalid_scope(string scope)
+    {
+        foreach (var node in new[] { fast, generic })
+        {
+            using var response = await ClientOf(node).SendAsync(
+                Post(Basic("cc-also-for-users", Secret), [("grant_type", "client_credentials"), ("scope", scope)]).ToRequest());
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), body.ToString());
+            Assert.That(body.GetProperty("error").GetString(), Is.EqualTo("invalid_scope"));
+            Assert.That(body.TryGetProperty("access_token", out _), Is.False);
+        }
+    }
+
     [Test]
     public async Task A_fast_path_request_is_counted_under_the_token_endpoints_route()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using Npgsql;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
@@ -22,6 +23,36 @@ internal sealed class FreshDatabaseTests(DatabaseProvider provider)
         using var ready = await node.CreateClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
 
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(log.Errors(), Is.Empty);
+    }
+}
+
+/// <summary>
+/// Where the history table is looked for on PostgreSQL: as EF Core reads it, through the search_path. A schema named
+/// after the role, created after the install (a common way to give a role its own schema since PostgreSQL 15 took the
+/// create right on public away), comes first in the default path ("$user", public) but holds no table: the check must
+/// still find the history in public, not create a second, empty one and migrate a second set of tables beside it.
+/// </summary>
+internal sealed class MigrationHistorySchemaTests
+{
+    [Test]
+    public async Task A_schema_named_after_the_role_added_later_does_not_start_a_second_set_of_tables()
+    {
+        var log = new RecordingLog();
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.PostgreSql);
+        await using var node = log.On(factory);
+        _ = node.Server; // migrated into public
+        await using var connection = new NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        await using (var create = new NpgsqlCommand("CREATE SCHEMA AUTHORIZATION CURRENT_USER", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await node.Services.MigratePlintoDatabaseAsync(CancellationToken.None);
+
+        await using var tables = new NpgsqlCommand("SELECT count(*) FROM pg_tables WHERE schemaname = current_user", connection);
+        Assert.That((long)(await tables.ExecuteScalarAsync())!, Is.Zero, "nothing created in the role's schema");
         Assert.That(log.Errors(), Is.Empty);
     }
 }
