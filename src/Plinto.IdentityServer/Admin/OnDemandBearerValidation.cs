@@ -6,9 +6,9 @@ namespace Plinto.IdentityServer.Admin;
 /// <summary>
 /// OpenIddict's bearer validation, run only for the requests that use it (the admin API's policy). Its ASP.NET Core
 /// handler is an <see cref="IAuthenticationRequestHandler"/>, so the authentication middleware created it and
-/// dispatched a request event through OpenIddict's validation pipeline for every request the node served — sign-in
-/// pages, discovery, token, introspection — although only the admin API authenticates with it and validation has no
-/// endpoints of its own to answer. The scheme's handler is now <see cref="OnDemandValidationHandler"/>, which is no
+/// dispatched a request event through OpenIddict's validation pipeline for every request OpenIddict's server did not
+/// answer first — every page, health check and passthrough request (the authorization endpoint) — although only the
+/// admin API authenticates with it and validation has no endpoints of its own to answer (docs/performance.md, lever 30). The scheme's handler is now <see cref="OnDemandValidationHandler"/>, which is no
 /// request handler and runs OpenIddict's handler, request step included and unchanged, when the scheme is used.
 /// </summary>
 internal static class OnDemandBearerValidation

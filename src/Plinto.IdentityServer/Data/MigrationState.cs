@@ -25,7 +25,7 @@ internal static class MigrationState
             : context.RunsOnPostgreSql() ? $"SELECT CASE WHEN to_regclass('\"{table}\"') IS NULL THEN 0 ELSE 1 END"
             : $"SELECT CASE WHEN OBJECT_ID(N'[{table}]', N'U') IS NULL THEN 0 ELSE 1 END";
         var connection = context.Database.GetDbConnection();
-        // A connection the caller holds open (StartupLock's session lock) stays open.
+        // A connection the caller holds open stays open; one opened here is closed here.
         var opened = connection.State != System.Data.ConnectionState.Open;
         if (opened)
         {
