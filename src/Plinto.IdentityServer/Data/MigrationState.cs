@@ -24,26 +24,17 @@ internal static class MigrationState
         var sql = context.RunsOnSqlite() ? $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
             : context.RunsOnPostgreSql() ? $"SELECT CASE WHEN to_regclass('\"{table}\"') IS NULL THEN 0 ELSE 1 END"
             : $"SELECT CASE WHEN OBJECT_ID(N'[{table}]', N'U') IS NULL THEN 0 ELSE 1 END";
-        var connection = context.Database.GetDbConnection();
-        // A connection the caller holds open stays open; one opened here is closed here.
-        var opened = connection.State != System.Data.ConnectionState.Open;
-        if (opened)
-        {
-            await context.Database.OpenConnectionAsync(cancellationToken);
-        }
-
+        // EF Core counts opens: a connection the caller already holds open stays open after the close below.
+        await context.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = connection.CreateCommand();
+            await using var command = context.Database.GetDbConnection().CreateCommand();
             command.CommandText = sql;
             return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) > 0;
         }
         finally
         {
-            if (opened)
-            {
-                await context.Database.CloseConnectionAsync();
-            }
+            await context.Database.CloseConnectionAsync();
         }
     }
 }

@@ -133,7 +133,7 @@ internal static class HostingServiceCollectionExtensions
             },
             // A request the client broke is answered with its 4xx and logged at Debug, not as a server failure
             // with a stack trace: operators alert on errors, and a client is not an outage.
-            SuppressDiagnosticsCallback = context => IsClientFault(context),
+            SuppressDiagnosticsCallback = IsClientFault,
         });
         if (!app.Environment.IsDevelopment())
         {
