@@ -96,8 +96,8 @@ internal static class DataServiceCollectionExtensions
             // Nodes starting together on one database migrate one after the other. The lock is held on a connection of
             // its own: the migrator may close and reopen the migration context's connection (Npgsql reloads its types
             // after a migration that adds an extension or an enum), which must not release or strand a session lock.
-            // A waiting node waits for the other's migration (up to ten minutes on PostgreSQL; SQL Server's application
-            // lock has its own two-minute limit) rather than failing its start after the 30-second command timeout.
+            // A waiting node waits for the other's migration (up to this context's ten-minute command timeout) rather
+            // than failing its start after the 30-second default.
             await using var lockScope = services.CreateAsyncScope();
             var lockContext = lockScope.ServiceProvider.GetRequiredService<PlintoDbContext>();
             lockContext.Database.SetCommandTimeout(TimeSpan.FromMinutes(10));

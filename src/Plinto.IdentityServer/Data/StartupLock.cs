@@ -35,8 +35,15 @@ internal sealed class StartupLock : IAsyncDisposable
         }
         else
         {
+            // Like pg_advisory_lock: wait without a limit of the lock's own (the command timeout bounds the wait), and
+            // fail rather than run unlocked when the lock is not granted — sp_getapplock reports that in its return
+            // code (-1 timeout, -2 cancelled, -3 deadlock victim, -999 error), not as an error.
             await context.Database.ExecuteSqlAsync(
-                $"EXEC sp_getapplock @Resource = {name}, @LockMode = 'Exclusive', @LockOwner = 'Session', @LockTimeout = 120000",
+                $"""
+                DECLARE @result int;
+                EXEC @result = sp_getapplock @Resource = {name}, @LockMode = 'Exclusive', @LockOwner = 'Session', @LockTimeout = -1;
+                IF @result < 0 THROW 51000, N'The start-up lock was not granted.', 1;
+                """,
                 cancellationToken);
         }
 
