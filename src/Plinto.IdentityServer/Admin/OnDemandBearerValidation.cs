@@ -50,7 +50,11 @@ internal sealed class OnDemandValidationHandler(OpenIddictValidationAspNetCoreHa
     }
 
     // OpenIddict's own request step, once per request as the middleware ran it: it creates the transaction the other
-    // operations read from the request's features, then dispatches the request event.
+    // operations read from the request's features, then dispatches the request event. In OpenIddict 7.8 that event has
+    // one handler, which notes the request's base and request URIs (the accepted issuer when none is configured): it
+    // now reads them when the scheme is first used rather than in UseAuthentication, which is the same request as long
+    // as nothing between the two middlewares changes the host, scheme or path base (nothing in Program.cs does).
+    // OnDemandBearerValidationTests pins that handler list for OpenIddict upgrades.
     private async Task EnsureRequestHandledAsync()
     {
         if (requestHandled)

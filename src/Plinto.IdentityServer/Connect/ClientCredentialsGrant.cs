@@ -59,7 +59,11 @@ internal sealed partial class ClientCredentialsGrant(
     {
         var tokens = tokenOptions.Value;
         // Encrypted access tokens (Plinto:Tokens:EncryptAccessTokens) show in OpenIddict's options: HasPlainRules.
-        if (!tokens.ClientCredentialsFastPath || tokens.StoreClientCredentialsAccessTokens || !IsPlainTokenRequest(context))
+        if (!tokens.ClientCredentialsFastPath || tokens.StoreClientCredentialsAccessTokens || !IsPlainTokenRequest(context)
+            // OpenIddict asks the connection for a client certificate on every HTTPS token request (a certificate Kestrel
+            // only requests then, ClientCertificateMode.DelayCertificate, arrives with that call) and refuses one it
+            // has no TLS client authentication policy for: a request with one is OpenIddict's to answer.
+            || (context.Request.IsHttps && await context.Connection.GetClientCertificateAsync(context.RequestAborted) is not null))
         {
             await next(context);
             return;
@@ -73,13 +77,14 @@ internal sealed partial class ClientCredentialsGrant(
         }
     }
 
-    /// <summary>A POST of a form to the token endpoint, over the transport OpenIddict requires, without a client certificate or a DPoP proof.</summary>
+    /// <summary>A POST of a form to the token endpoint, over the transport OpenIddict requires, without a client certificate (so far) or a DPoP proof, answered in OpenIddict's default JSON layout.</summary>
     private bool IsPlainTokenRequest(HttpContext context)
     {
         var request = context.Request;
         if (!HttpMethods.IsPost(request.Method) || !request.Path.Equals(TokenPath, StringComparison.Ordinal)
             || request.ContentType is not { } contentType || !request.Host.HasValue
-            || request.Headers.ContainsKey("DPoP") || context.Connection.ClientCertificate is not null)
+            || request.Headers.ContainsKey("DPoP") || context.Connection.ClientCertificate is not null
+            || hostOptions.CurrentValue.SuppressJsonResponseIndentation)
         {
             return false;
         }
@@ -284,8 +289,12 @@ internal sealed partial class ClientCredentialsGrant(
             writer.WriteStartObject();
             writer.WriteString(Parameters.AccessToken, token);
             writer.WriteString(Parameters.TokenType, TokenTypes.Bearer);
-            // What is left of the token's lifetime, rounded to the nearest second, as OpenIddict computes it.
-            writer.WriteNumber(Parameters.ExpiresIn, (long)((expires - clock.GetUtcNow()).TotalSeconds + .5));
+            // What is left of the token's lifetime, rounded to the nearest second, as OpenIddict computes it — and, as
+            // OpenIddict does, nothing when none is left (a lifetime under a second, its dates being whole seconds).
+            if (expires > clock.GetUtcNow())
+            {
+                writer.WriteNumber(Parameters.ExpiresIn, (long)((expires - clock.GetUtcNow()).TotalSeconds + .5));
+            }
             // RFC 6749 §5.1: "scope" is omitted when the granted scopes are the requested ones, as they are here.
             writer.WriteEndObject();
         }
@@ -297,12 +306,13 @@ internal sealed partial class ClientCredentialsGrant(
 
     /// <summary>
     /// The server options under which the checks here are OpenIddict's: the grant enabled, access tokens signed and not
-    /// encrypted, scopes validated, the database consulted (no degraded mode), no TLS client authentication or
+    /// encrypted, self-contained (not reference tokens), scopes validated, the database consulted (no degraded mode), no TLS client authentication or
     /// certificate-bound tokens (RFC 8705), which need the connection's certificate.
     /// </summary>
     private static bool HasPlainRules(OpenIddictServerOptions options) =>
         options.GrantTypes.Contains(GrantTypes.ClientCredentials)
         && options.DisableAccessTokenEncryption
+        && !options.UseReferenceAccessTokens
         && !options.DisableScopeValidation
         && !options.EnableDegradedMode
         && !options.UseClientCertificateBoundAccessTokens
@@ -384,5 +394,9 @@ internal sealed partial class ClientCredentialsGrant(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Issued a client_credentials access token to {ClientId} on the fast path.")]
     private static partial void LogIssued(ILogger logger, string clientId);
 
-    private readonly record struct Grant(string ClientId, string Secret, ImmutableArray<string> Scopes);
+    private readonly record struct Grant(string ClientId, string Secret, ImmutableArray<string> Scopes)
+    {
+        // Never the secret, wherever a grant ends up printed.
+        public override string ToString() => $"client_credentials grant of {ClientId} for '{string.Join(' ', Scopes)}'";
+    }
 }

@@ -17,7 +17,7 @@ namespace Plinto.IdentityServer.Connect;
 /// root provider (the request scope would return the very same instances); scoped and transient ones still come from
 /// the request scope on each event.
 /// </summary>
-internal sealed partial class ServerDispatcher(
+internal sealed class ServerDispatcher(
     ILogger<OpenIddictServerDispatcher> logger,
     IOptionsMonitor<OpenIddictServerOptions> options,
     IServiceProvider provider,
@@ -39,15 +39,15 @@ internal sealed partial class ServerDispatcher(
             {
                 await handler.HandleAsync(context);
             }
-            catch (Exception exception) when (debug)
+            catch (Exception exception) when (debug && !IsFatal(exception))
             {
-                HandlerThrew(exception, handler.GetType().FullName, typeof(TContext).FullName);
+                HandlerThrew(logger, handler.GetType().FullName, typeof(TContext).FullName, exception);
                 throw;
             }
 
             if (debug)
             {
-                Processed(typeof(TContext).FullName, handler.GetType().FullName);
+                Processed(logger, typeof(TContext).FullName, handler.GetType().FullName, null);
             }
 
             switch (context)
@@ -55,42 +55,53 @@ internal sealed partial class ServerDispatcher(
                 case BaseRequestContext { IsRequestHandled: true }:
                     if (debug)
                     {
-                        MarkedHandled(typeof(TContext).FullName, handler.GetType().FullName);
+                        MarkedHandled(logger, typeof(TContext).FullName, handler.GetType().FullName, null);
                     }
                     return;
 
                 case BaseRequestContext { IsRequestSkipped: true }:
                     if (debug)
                     {
-                        MarkedSkipped(typeof(TContext).FullName, handler.GetType().FullName);
+                        MarkedSkipped(logger, typeof(TContext).FullName, handler.GetType().FullName, null);
                     }
                     return;
 
                 case BaseValidatingContext { IsRejected: true }:
                     if (debug)
                     {
-                        MarkedRejected(typeof(TContext).FullName, handler.GetType().FullName);
+                        MarkedRejected(logger, typeof(TContext).FullName, handler.GetType().FullName, null);
                     }
                     return;
             }
         }
     }
 
-    // OpenIddict's own message templates (its resources ID6132-ID6136), so log queries keep working.
-    [LoggerMessage(LogLevel.Debug, "An exception was thrown by {HandlerName} while handling the {EventName} event.")]
-    private partial void HandlerThrew(Exception exception, string? handlerName, string? eventName);
+    // OpenIddict's own messages: its resources ID6132-ID6136, as event ids 6132-6136 without a name, so log queries
+    // and filters on either keep working.
+    private static readonly Action<ILogger, string?, string?, Exception?> HandlerThrew = LoggerMessage.Define<string?, string?>(
+        LogLevel.Debug, new EventId(6132), "An exception was thrown by {HandlerName} while handling the {EventName} event.");
 
-    [LoggerMessage(LogLevel.Debug, "The event {EventName} was successfully processed by {HandlerName}.")]
-    private partial void Processed(string? eventName, string? handlerName);
+    private static readonly Action<ILogger, string?, string?, Exception?> Processed = LoggerMessage.Define<string?, string?>(
+        LogLevel.Debug, new EventId(6133), "The event {EventName} was successfully processed by {HandlerName}.");
 
-    [LoggerMessage(LogLevel.Debug, "The event {EventName} was marked as handled by {HandlerName}.")]
-    private partial void MarkedHandled(string? eventName, string? handlerName);
+    private static readonly Action<ILogger, string?, string?, Exception?> MarkedHandled = LoggerMessage.Define<string?, string?>(
+        LogLevel.Debug, new EventId(6134), "The event {EventName} was marked as handled by {HandlerName}.");
 
-    [LoggerMessage(LogLevel.Debug, "The event {EventName} was marked as skipped by {HandlerName}.")]
-    private partial void MarkedSkipped(string? eventName, string? handlerName);
+    private static readonly Action<ILogger, string?, string?, Exception?> MarkedSkipped = LoggerMessage.Define<string?, string?>(
+        LogLevel.Debug, new EventId(6135), "The event {EventName} was marked as skipped by {HandlerName}.");
 
-    [LoggerMessage(LogLevel.Debug, "The event {EventName} was marked as rejected by {HandlerName}.")]
-    private partial void MarkedRejected(string? eventName, string? handlerName);
+    private static readonly Action<ILogger, string?, string?, Exception?> MarkedRejected = LoggerMessage.Define<string?, string?>(
+        LogLevel.Debug, new EventId(6136), "The event {EventName} was marked as rejected by {HandlerName}.");
+
+    // OpenIddict logs no line for an exception the process cannot go on after (its OpenIddictHelpers.IsFatal).
+    private static bool IsFatal(Exception? exception) => exception switch
+    {
+        null => false,
+        ThreadAbortException => true,
+        OutOfMemoryException and not InsufficientMemoryException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsFatal),
+        _ => IsFatal(exception.InnerException),
+    };
 }
 
 /// <summary>
@@ -112,6 +123,9 @@ internal sealed class ServerHandlerLists(IServiceProvider root, RegisteredLifeti
 
         // The descriptor list is sorted once by OpenIddict's options post-configuration; a count that differs from
         // the one the steps were built from means someone changed it afterwards: build again rather than run a stale list.
+        // A change that keeps the count (an element replaced, or removed and added back) is not seen, where OpenIddict's
+        // dispatcher reads the live list on every event: Plinto configures the options once at start and never
+        // touches the list afterwards, and a reloaded options instance is a new instance (seen above).
         if (lists.ByEvent.TryGetValue(typeof(TContext), out var known) && known is Steps<TContext> steps && steps.Built == options.Handlers.Count)
         {
             return steps.Items;

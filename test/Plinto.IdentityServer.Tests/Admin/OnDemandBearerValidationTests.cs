@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenIddict.Validation;
+using OpenIddict.Validation.AspNetCore;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 
@@ -67,6 +71,22 @@ internal sealed class OnDemandBearerValidationTests
         Assert.That(missing.Headers.WwwAuthenticate.Select(h => h.Scheme), Is.EqualTo(new[] { "Bearer" }));
         Assert.That(invalid.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(invalid.Headers.WwwAuthenticate.ToString(), Does.Contain("error=\"invalid_token\""));
+    }
+
+    [Test]
+    public void Validations_request_step_only_resolves_the_request_uri()
+    {
+        // What the lever defers: OpenIddict 7.8's request step for validation has one handler, which notes the request's
+        // base and request URIs (read later as the accepted issuer when none is configured). A new OpenIddict version
+        // that adds one — especially one that answers or rejects requests, which the wrapper refuses to defer — must be
+        // looked at before shipping (docs/development.md, "Upgrading OpenIddict").
+        var options = node.Services.GetRequiredService<IOptionsMonitor<OpenIddictValidationOptions>>().CurrentValue;
+
+        var requestStep = options.Handlers
+            .Where(descriptor => descriptor.ContextType == typeof(OpenIddictValidationEvents.ProcessRequestContext))
+            .Select(descriptor => descriptor.ServiceDescriptor.ServiceType);
+
+        Assert.That(requestStep, Is.EqualTo(new[] { typeof(OpenIddictValidationAspNetCoreHandlers.ResolveRequestUri) }));
     }
 
     private async Task<HttpResponseMessage> GetWithBearerAsync(string path, string token)

@@ -4,7 +4,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -269,6 +271,91 @@ internal sealed partial class ClientCredentialsGrantTests(string algorithm)
         Assert.That(log.Trail, Has.Some.Contains("ProcessSignInContext"), "issued by OpenIddict");
         var parts = answer.GetProperty("access_token").GetString()!.Split('.');
         Assert.That(parts, Has.Length.EqualTo(setting.EndsWith("EncryptAccessTokens", StringComparison.Ordinal) ? 5 : 3), "a JWE when encrypted, a JWS otherwise");
+    }
+
+    [Test]
+    public async Task A_wrong_secret_is_checked_and_logged_once_on_either_path()
+    {
+        // The fast path checks the secret before it hands the request on; OpenIddict must not check (hash, log) it again.
+        var call = Post(Basic(MachineClientId, MachineSecret + "x"), [("grant_type", "client_credentials"), ("scope", ApiScope)]);
+        foreach (var fastPath in new[] { true, false })
+        {
+            var log = new RecordingLog();
+            await using var node = log.On(Node(new DispatcherLog(), fastPath));
+            using var response = await ClientOf(node).SendAsync(call.ToRequest());
+
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            // OpenIddict's ID6161: "client authentication failed" for this client.
+            Assert.That(log.Since(0).Count(entry => entry.Id.Id == 6161), Is.EqualTo(1), fastPath ? "with the fast path" : "without it");
+        }
+    }
+
+    [Test]
+    public async Task A_client_certificate_the_connection_gives_only_when_asked_goes_to_OpenIddict()
+    {
+        // Kestrel with ClientCertificateMode.DelayCertificate: the certificate arrives when someone asks for it, as
+        // OpenIddict does on every HTTPS token request — and it refuses a certificate it has no TLS client
+        // authentication policy for. The fast path must not issue a token that OpenIddict would refuse.
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+                "CN=client", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var fastLogHere = new DispatcherLog();
+        var genericLogHere = new DispatcherLog();
+        await using var fastNode = Node(fastLogHere, fastPath: true).WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new DelayedCertificate(certificate))));
+        await using var genericNode = Node(genericLogHere, fastPath: false).WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new DelayedCertificate(certificate))));
+        var call = Post(Basic(MachineClientId, MachineSecret), [("grant_type", "client_credentials"), ("scope", ApiScope)]);
+
+        var (fastAnswer, fastEvents, _) = await SendAsync(fastNode, fastLogHere, call);
+        var (genericAnswer, _, _) = await SendAsync(genericNode, genericLogHere, call);
+
+        Assert.That(fastEvents, Is.Positive, "handed on to OpenIddict");
+        Assert.That(fastAnswer, Is.EqualTo(genericAnswer));
+        Assert.That(fastAnswer, Does.StartWith("400 ").And.Contain("invalid_request"));
+    }
+
+    [Test]
+    public async Task With_a_lifetime_under_a_second_neither_path_sends_expires_in()
+    {
+        // OpenIddict's dates are whole seconds: such a token expires as it is issued, and OpenIddict omits expires_in.
+        var lifetime = ("Plinto:Tokens:AccessTokenLifetime", "00:00:00.5");
+        var fastLogHere = new DispatcherLog();
+        var genericLogHere = new DispatcherLog();
+        await using var fastNode = Node(fastLogHere, fastPath: true, lifetime);
+        await using var genericNode = Node(genericLogHere, fastPath: false, lifetime);
+        var call = Post(Basic(MachineClientId, MachineSecret), [("grant_type", "client_credentials"), ("scope", ApiScope)]);
+
+        var (fastAnswer, fastEvents, _) = await SendAsync(fastNode, fastLogHere, call);
+        var (genericAnswer, _, _) = await SendAsync(genericNode, genericLogHere, call);
+
+        Assert.That(fastEvents, Is.Zero, "answered on the fast path");
+        Assert.That(fastAnswer, Is.EqualTo(genericAnswer));
+        Assert.That(fastAnswer, Does.StartWith("200 ").And.Not.Contain("expires_in"));
+    }
+
+    /// <summary>A TLS connection whose client certificate is there only once asked for (Kestrel's DelayCertificate mode).</summary>
+    private sealed class DelayedCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, then) =>
+            {
+                context.Features.Set<ITlsConnectionFeature>(new Tls(certificate));
+                return then(context);
+            });
+            next(app);
+        };
+
+        private sealed class Tls(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) : ITlsConnectionFeature
+        {
+            public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; }
+
+            public Task<System.Security.Cryptography.X509Certificates.X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken)
+            {
+                ClientCertificate = certificate;
+                return Task.FromResult<System.Security.Cryptography.X509Certificates.X509Certificate2?>(certificate);
+            }
+        }
     }
 
     /// <summary>

@@ -131,21 +131,49 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
         Assert.That((await host.DispatchAsync()).Trail, Is.EqualTo(new[] { "C", "D", "A" }));
     }
 
-    [Test]
-    public async Task Writes_OpenIddicts_debug_messages_to_OpenIddicts_category()
+    [TestCase("handle", "handled", 6134)]
+    [TestCase("skip", "skipped", 6135)]
+    [TestCase("reject", "rejected", 6136)]
+    public async Task Writes_OpenIddicts_debug_messages_with_its_event_ids_to_its_category(string stop, string marked, int stopEvent)
     {
         var log = new DispatcherLog();
-        using var host = new DispatchHost(dispatcher, [Singleton<Record<A>>(), Stopping("handle")], log: log);
+        using var host = new DispatchHost(dispatcher, [Singleton<Record<A>>(), Stopping(stop)], log: log);
 
         await host.DispatchAsync();
 
         var probe = typeof(ProbeContext).FullName;
-        Assert.That(log.Lines, Is.EqualTo(new[]
+        Assert.Multiple(() =>
         {
-            $"The event {probe} was successfully processed by {typeof(Record<A>).FullName}.",
-            $"The event {probe} was successfully processed by {typeof(StopHandler).FullName}.",
-            $"The event {probe} was marked as handled by {typeof(StopHandler).FullName}.",
-        }));
+            Assert.That(log.Lines, Is.EqualTo(new[]
+            {
+                $"The event {probe} was successfully processed by {typeof(Record<A>).FullName}.",
+                $"The event {probe} was successfully processed by {typeof(StopHandler).FullName}.",
+                $"The event {probe} was marked as {marked} by {typeof(StopHandler).FullName}.",
+            }));
+            // OpenIddict's resource ids (ID6133 …) as event ids, with no event name.
+            Assert.That(log.Events, Is.EqualTo(new[] { new EventId(6133), new EventId(6133), new EventId(stopEvent) }));
+            Assert.That(log.Events.Select(e => e.Name), Is.All.Null);
+        });
+    }
+
+    [Test]
+    public void Logs_a_handler_exception_but_not_a_fatal_one()
+    {
+        var log = new DispatcherLog();
+        using var host = new DispatchHost(dispatcher, [Singleton<Throw>()], log: log);
+        Assert.ThrowsAsync<InvalidOperationException>(async () => await host.DispatchAsync());
+
+        using var fatal = new DispatchHost(dispatcher, [Singleton<ThrowFatal>()], log: log);
+        Assert.ThrowsAsync<AggregateException>(async () => await fatal.DispatchAsync());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(log.Lines, Is.EqualTo(new[]
+            {
+                $"An exception was thrown by {typeof(Throw).FullName} while handling the {typeof(ProbeContext).FullName} event.",
+            }));
+            Assert.That(log.Events, Is.EqualTo(new[] { new EventId(6132) }));
+        });
     }
 
     private static OpenIddictServerHandlerDescriptor Singleton<THandler>(params Type[] filters)
@@ -313,6 +341,13 @@ internal sealed class ServerDispatcherTests(Type dispatcher)
         public const string Message = "the handler failed";
 
         public ValueTask HandleAsync(ProbeContext context) => throw new InvalidOperationException(Message);
+    }
+
+    // Out of memory inside an aggregate: OpenIddict looks through it (its IsFatal).
+    internal sealed class ThrowFatal : IOpenIddictServerHandler<ProbeContext>
+    {
+        public ValueTask HandleAsync(ProbeContext context) =>
+            throw new AggregateException(new InvalidOperationException("first"), new OutOfMemoryException());
     }
 
     internal sealed class StopHandler(string stop) : IOpenIddictServerHandler<ProbeContext>

@@ -12,6 +12,7 @@ internal sealed class DispatcherLog : ILoggerProvider
 
     private readonly Lock gate = new();
     private readonly List<string> lines = [];
+    private readonly List<EventId> events = [];
 
     public IReadOnlyList<string> Lines
     {
@@ -20,6 +21,18 @@ internal sealed class DispatcherLog : ILoggerProvider
             lock (gate)
             {
                 return [.. lines];
+            }
+        }
+    }
+
+    /// <summary>The event id of each line, in the same order.</summary>
+    public IReadOnlyList<EventId> Events
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. events];
             }
         }
     }
@@ -46,6 +59,7 @@ internal sealed class DispatcherLog : ILoggerProvider
                 lock (owner.gate)
                 {
                     owner.lines.Add(formatter(state, exception));
+                    owner.events.Add(eventId);
                 }
             }
         }

@@ -43,7 +43,7 @@ internal sealed class RecordingLog : ILoggerProvider
     {
     }
 
-    public sealed record Entry(LogLevel Level, string Category, string Message);
+    public sealed record Entry(LogLevel Level, string Category, string Message, EventId Id);
 
     private sealed class Logger(RecordingLog owner, string category) : ILogger
     {
@@ -55,7 +55,7 @@ internal sealed class RecordingLog : ILoggerProvider
         {
             lock (owner.gate)
             {
-                owner.entries.Add(new Entry(logLevel, category, formatter(state, exception)));
+                owner.entries.Add(new Entry(logLevel, category, formatter(state, exception), eventId));
             }
         }
     }
