@@ -328,9 +328,19 @@ internal static class AdminApi
 
         if (user is null)
         {
-            // client_credentials: the subject is the client itself.
+            // client_credentials: the subject is the client itself — and, as an account is checked above, the client as it
+            // is now: a client token has no row to revoke, so a client deleted, disabled (its permissions cleared) or no
+            // longer allowed the admin scope would otherwise keep administering until its tokens expire. The lookup is
+            // served by the client cache, which every change clears (on every node on PostgreSQL).
             var clientId = principal.GetClaim(Claims.ClientId) ?? principal.GetClaim(Claims.Private.Presenter);
-            return clientId == subject && principal.HasScope(OrganizationScopes.PlatformAdmin)
+            if (clientId != subject || !principal.HasScope(OrganizationScopes.PlatformAdmin))
+            {
+                return null;
+            }
+
+            var applications = context.RequestServices.GetRequiredService<IOpenIddictApplicationManager>();
+            return await applications.FindByClientIdAsync(clientId, context.RequestAborted) is { } application
+                && await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + OrganizationScopes.PlatformAdmin, context.RequestAborted)
                 ? new OrganizationActor("client:" + clientId, UserId: null, IsPlatformAdmin: true)
                 : null;
         }

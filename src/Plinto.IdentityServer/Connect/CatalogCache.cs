@@ -80,10 +80,18 @@ internal sealed class CatalogCache(TimeProvider time, Microsoft.Extensions.Optio
 
     private bool TryGet<T>(ConcurrentDictionary<string, Entry<T>> entries, string key, out T value)
     {
-        if (Lifetime > TimeSpan.Zero && entries.TryGetValue(key, out var entry) && time.GetUtcNow() < entry.Expires)
+        if (Lifetime > TimeSpan.Zero && entries.TryGetValue(key, out var entry))
         {
-            value = entry.Value;
-            return true;
+            // An entry read from the database before the last invalidation is never served, even in the instant
+            // between a late load storing it and Set noticing: a reader could otherwise get a client as it was before
+            // a secret rotation or its disabling.
+            if (entry.Generation == Generation && time.GetUtcNow() < entry.Expires)
+            {
+                value = entry.Value;
+                return true;
+            }
+
+            entries.TryRemove(KeyValuePair.Create(key, entry));
         }
 
         value = default!;
@@ -97,11 +105,11 @@ internal sealed class CatalogCache(TimeProvider time, Microsoft.Extensions.Optio
             return;
         }
 
-        entries[key] = new Entry<T>(value, time.GetUtcNow() + Lifetime);
-        if (Generation != readGeneration)
+        // Invalidated while reading: the value may predate the write. (An invalidation after this check makes the
+        // entry's generation old, which TryGet refuses.)
+        if (Generation == readGeneration)
         {
-            // Invalidated while reading: the value may predate the write.
-            entries.TryRemove(key, out _);
+            entries[key] = new Entry<T>(value, time.GetUtcNow() + Lifetime, readGeneration);
         }
     }
 
@@ -116,5 +124,5 @@ internal sealed class CatalogCache(TimeProvider time, Microsoft.Extensions.Optio
 
     private static string Key(ImmutableArray<string> scopes) => string.Join(' ', scopes.Order(StringComparer.Ordinal));
 
-    private sealed record Entry<T>(T Value, DateTimeOffset Expires);
+    private sealed record Entry<T>(T Value, DateTimeOffset Expires, long Generation);
 }

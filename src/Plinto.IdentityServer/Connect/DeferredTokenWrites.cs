@@ -22,7 +22,9 @@ namespace Plinto.IdentityServer.Connect;
 /// The semantics stay those of OpenIddict's own writes, and get stronger: the redemption still carries the row's
 /// concurrency token, so of two requests racing with the same code one fails at the flush: none of the tokens it
 /// generated was stored, the client gets <c>invalid_grant</c> and what the other request obtained is revoked (RFC 6749
-/// §4.1.2). Two requests racing with one refresh token both succeed, as with OpenIddict (the reuse leeway).
+/// §4.1.2). Two requests racing with one refresh token both succeed, as with OpenIddict (whatever the reuse leeway:
+/// OpenIddict ignores a lost redemption of a refresh token); a refresh grant whose token was revoked while it was in
+/// flight is refused and leaves nothing valid (<see cref="PlintoTokenStore"/> makes every revocation conflict with it).
 /// </para>
 /// Only writes made while OpenIddict processes a sign-in are deferred; everything else (revocation, reuse detection,
 /// pruning) writes at once. One difference from OpenIddict's own order: a sign-in rejected or failing after the
@@ -91,7 +93,11 @@ internal sealed class DeferredTokenWrites
             var refreshGrant = context.EndpointType is OpenIddictServerEndpointType.Token && context.Request?.IsRefreshTokenGrantType() is true;
             if (refreshGrant && db.RunsOnPostgreSql())
             {
-                await SaveInOneBatchAsync(db, context.CancellationToken);
+                if (!await SaveInOneBatchAsync(db, context.CancellationToken))
+                {
+                    RejectRevoked(context);
+                }
+
                 return;
             }
 
@@ -101,8 +107,15 @@ internal sealed class DeferredTokenWrites
             }
             catch (DbUpdateConcurrencyException exception) when (refreshGrant)
             {
-                // As OpenIddict does, a lost race on a refresh token is not an error: the same client using it twice
-                // at once (several tabs) is what the reuse leeway is for. The tokens of this request are still stored.
+                if (await RevokedMeanwhileAsync(db, exception, context.CancellationToken))
+                {
+                    db.ChangeTracker.Clear();
+                    RejectRevoked(context);
+                    return;
+                }
+
+                // As OpenIddict does, a lost race with another redemption of the refresh token is not an error: the
+                // same client using it twice at once (several tabs). The tokens of this request are still stored.
                 foreach (var entry in exception.Entries)
                 {
                     entry.State = EntityState.Unchanged;
@@ -118,8 +131,9 @@ internal sealed class DeferredTokenWrites
                 db.ChangeTracker.Clear();
                 if (context.Request?.IsAuthorizationCodeGrantType() is true && context.Principal?.GetAuthorizationId() is { Length: > 0 } authorization)
                 {
+                    // Not cancelled with the losing request: its client hanging up must not spare the winner's tokens.
                     var tokens = services.GetRequiredService<IOpenIddictTokenManager>();
-                    await tokens.RevokeByAuthorizationIdAsync(authorization, context.CancellationToken);
+                    await tokens.RevokeByAuthorizationIdAsync(authorization, CancellationToken.None);
                 }
 
                 context.Reject(
@@ -138,24 +152,67 @@ internal sealed class DeferredTokenWrites
         /// on the redemption (zero rows updated), leaves the new rows stored, as the other providers' path above does
         /// by saving them again.
         /// </summary>
-        private static async Task SaveInOneBatchAsync(PlintoDbContext db, CancellationToken cancellationToken)
+        private static async Task<bool> SaveInOneBatchAsync(PlintoDbContext db, CancellationToken cancellationToken)
         {
             var transactions = db.Database.AutoTransactionBehavior;
             db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never;
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
+                return true;
             }
-            catch (DbUpdateConcurrencyException)
+            catch (DbUpdateConcurrencyException exception)
             {
                 // The batch ran to its end and was committed: the inserts are in the database.
+                List<string> inserted = [.. db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>()
+                    .Where(entry => entry.State is EntityState.Added).Select(entry => entry.Entity.Id!)];
                 db.ChangeTracker.AcceptAllChanges();
+                if (!await RevokedMeanwhileAsync(db, exception, cancellationToken))
+                {
+                    return true;
+                }
+
+                // Revoked while this grant was in flight: what it just stored goes the same way, before anything is sent.
+                await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(token => inserted.Contains(token.Id!))
+                    .ExecuteUpdateAsync(update => update
+                        .SetProperty(token => token.Status, Statuses.Revoked)
+                        .SetProperty(token => token.ConcurrencyToken, Guid.NewGuid().ToString()), CancellationToken.None);
+                db.ChangeTracker.Clear();
+                return false;
             }
             finally
             {
                 db.Database.AutoTransactionBehavior = transactions;
             }
         }
+
+        /// <summary>
+        /// Why the redemption of the refresh token matched no row: another request redeemed it (a race within one client,
+        /// allowed as OpenIddict allows it), or it was revoked meanwhile — one token at the revocation endpoint, or its
+        /// whole chain (reuse detection, a disconnected app, sign-out everywhere): every revocation writes a new
+        /// concurrency token (<see cref="PlintoTokenStore"/>). Then this grant must not issue: RFC 9700 §4.14.2 (a
+        /// revoked chain stays revoked) and RFC 7009 §2.2 (a revoked token cannot be used).
+        /// </summary>
+        private static async Task<bool> RevokedMeanwhileAsync(DbContext db, DbUpdateConcurrencyException exception, CancellationToken cancellationToken)
+        {
+            foreach (var entry in exception.Entries)
+            {
+                if (entry.Entity is OpenIddictEntityFrameworkCoreToken { Id: { } id })
+                {
+                    var status = await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
+                        .Where(token => token.Id == id).Select(token => token.Status).FirstOrDefaultAsync(cancellationToken);
+                    if (status is not Statuses.Redeemed)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        private static void RejectRevoked(ProcessSignInContext context) =>
+            context.Reject(Errors.InvalidGrant, "The specified refresh token is no longer valid.");
     }
 }
 
@@ -254,6 +311,53 @@ internal sealed class PlintoTokenStore(
         }
 
         return (db, null);
+    }
+
+    // OpenIddict's bulk revocations set the status only, leaving each row's concurrency token as it was: a redemption in
+    // flight (read before, written after) would still match its row and turn "revoked" back into "redeemed", and its new
+    // tokens would outlive the revocation. Here every revocation also writes a new concurrency token, so that redemption
+    // fails and the flush refuses the grant (DeferredTokenWrites.Flush). Same rows as OpenIddict's own statements.
+    public override ValueTask<long> RevokeByAuthorizationIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        return RevokeWhereAsync(token => token.Authorization!.Id == identifier && token.Status != Statuses.Revoked,
+            () => base.RevokeByAuthorizationIdAsync(identifier, cancellationToken), cancellationToken);
+    }
+
+    public override ValueTask<long> RevokeByApplicationIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        return RevokeWhereAsync(token => token.Application!.Id == identifier && token.Status != Statuses.Revoked,
+            () => base.RevokeByApplicationIdAsync(identifier, cancellationToken), cancellationToken);
+    }
+
+    public override ValueTask<long> RevokeBySubjectAsync(string subject, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subject);
+        return RevokeWhereAsync(token => token.Subject == subject && token.Status != Statuses.Revoked,
+            () => base.RevokeBySubjectAsync(subject, cancellationToken), cancellationToken);
+    }
+
+    public override ValueTask<long> RevokeAsync(string? subject, string? client, string? status, string? type, CancellationToken cancellationToken) =>
+        RevokeWhereAsync(token => (string.IsNullOrEmpty(subject) || token.Subject == subject)
+                && (string.IsNullOrEmpty(client) || token.Application!.Id == client)
+                && (string.IsNullOrEmpty(status) || token.Status == status)
+                && (string.IsNullOrEmpty(type) || token.Type == type),
+            () => base.RevokeAsync(subject, client, status, type, cancellationToken), cancellationToken);
+
+    private async ValueTask<long> RevokeWhereAsync(
+        System.Linq.Expressions.Expression<Func<OpenIddictEntityFrameworkCoreToken, bool>> rows, Func<ValueTask<long>> openIddicts, CancellationToken cancellationToken)
+    {
+        if (Options.CurrentValue.DisableBulkOperations)
+        {
+            // Row by row through SaveChanges: each update already writes a new concurrency token.
+            return await openIddicts();
+        }
+
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        return await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(rows).ExecuteUpdateAsync(update => update
+            .SetProperty(token => token.Status, Statuses.Revoked)
+            .SetProperty(token => token.ConcurrencyToken, Guid.NewGuid().ToString()), cancellationToken);
     }
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)

@@ -1011,7 +1011,9 @@ internal sealed partial class OrganizationAdministration(
             .Select(g => g.AuthorizationId);
         await db.Set<OpenIddictEntityFrameworkCoreToken>()
             .Where(t => t.Authorization != null && grants.Contains(t.Authorization.Id!) && t.Status != Statuses.Revoked)
-            .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, Statuses.Revoked), cancellationToken);
+            // A new concurrency token too, as every revocation writes one: a refresh grant in flight then fails to
+            // redeem its token and is refused (Connect/DeferredTokenWrites.cs).
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, Statuses.Revoked).SetProperty(t => t.ConcurrencyToken, Guid.NewGuid().ToString()), cancellationToken);
         return await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
             .Where(a => grants.Contains(a.Id!) && a.Status != Statuses.Revoked)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, Statuses.Revoked), cancellationToken);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Audit;
 using Plinto.IdentityServer.Data;
@@ -199,6 +200,50 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
         var someone = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug(), ownerUserId: null);
         var listed = await AdminApiClient.ExpectAsync(api, HttpMethod.Get, "/api/organizations", notAdmin.Get("access_token"));
         Assert.That(listed.EnumerateArray().Select(o => o.GetProperty("id").GetString()), Does.Contain(someone));
+    }
+
+    [Test]
+    public async Task A_client_token_stops_administering_when_its_client_loses_the_admin_scope()
+    {
+        // A client_credentials token has no row to revoke: the client's state is checked at every call instead, as an
+        // account's is. Disabling a client (the catalog clears its permissions) or taking plinto:admin from it must end
+        // what its unexpired tokens can do.
+        Assert.That((await AdminApiClient.SendAsync(api, HttpMethod.Get, "/api/organizations", platform)).Status, Is.EqualTo(HttpStatusCode.OK));
+        await ChangeAutomationClientAsync(descriptor => descriptor.Permissions.Remove(OpenIddictConstants.Permissions.Prefixes.Scope + "plinto:admin"));
+        try
+        {
+            var refused = await AdminApiClient.SendAsync(api, HttpMethod.Get, "/api/organizations", platform);
+            Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.Forbidden), refused.Json.ToString());
+            var creation = await AdminApiClient.SendAsync(api, HttpMethod.Post, "/api/organizations", platform, new { slug = AdminApiClient.NewSlug(), name = "Refused" });
+            Assert.That(creation.Status, Is.EqualTo(HttpStatusCode.Forbidden), creation.Json.ToString());
+
+            await ChangeAutomationClientAsync(descriptor => descriptor.Permissions.Clear());
+            Assert.That((await AdminApiClient.SendAsync(api, HttpMethod.Get, "/api/organizations", platform)).Status, Is.EqualTo(HttpStatusCode.Forbidden));
+        }
+        finally
+        {
+            await ChangeAutomationClientAsync(descriptor => descriptor.Permissions.UnionWith(automationPermissions!));
+        }
+
+        Assert.That((await AdminApiClient.SendAsync(api, HttpMethod.Get, "/api/organizations", platform)).Status, Is.EqualTo(HttpStatusCode.OK),
+            "allowed again once the client is");
+    }
+
+    private HashSet<string>? automationPermissions;
+
+    private async Task ChangeAutomationClientAsync(Action<OpenIddictApplicationDescriptor> change)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        // By id: the tracked row (a lookup by client id may be the client cache's detached copy).
+        var cached = await applications.FindByClientIdAsync(PlintoFactory.AutomationClientId)
+            ?? throw new InvalidOperationException("the automation client is missing");
+        var client = (await applications.FindByIdAsync((await applications.GetIdAsync(cached))!))!;
+        var descriptor = new OpenIddictApplicationDescriptor();
+        await applications.PopulateAsync(descriptor, client);
+        automationPermissions ??= [.. descriptor.Permissions];
+        change(descriptor);
+        await applications.UpdateAsync(client, descriptor);
     }
 
     [Test]

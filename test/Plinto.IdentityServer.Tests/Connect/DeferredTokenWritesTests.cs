@@ -80,6 +80,52 @@ internal sealed class DeferredTokenWritesTests(DatabaseProvider provider) : Data
         }
     }
 
+    [TestCase("chain")]
+    [TestCase("token")]
+    public async Task A_refresh_grant_in_flight_when_its_token_is_revoked_is_refused_and_leaves_nothing_valid(string revoked)
+    {
+        // RFC 9700 §4.14.2 / RFC 7009 §2.2: a revocation that lands after the grant read its refresh token and before it
+        // wrote the rotation — reuse detection revoking the chain, or the client revoking the token — must not be undone
+        // by the grant's write, nor leave it new tokens.
+        var (email, browser) = await SignedInUserAsync();
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(browser, email);
+        var subject = await SubjectAsync(email);
+        var (refreshTokenId, authorization) = await RefreshTokenRowAsync(subject);
+        var validBefore = (await TokenRowsByIdAsync(subject)).Where(row => row.Value == Statuses.Valid).Select(row => row.Key).ToList();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using var holding = HostHoldingTokenRequests(async () =>
+        {
+            held.TrySetResult();
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        });
+        var refreshing = OidcClient.RefreshAsync(holding.CreateClient(), tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        if (revoked == "chain")
+        {
+            await using var scope = Factory.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictTokenManager>().RevokeByAuthorizationIdAsync(authorization);
+        }
+        else
+        {
+            await OidcClient.PostFormAsync(Factory.CreateClient(), "/connect/revoke", ConfidentialClientId, ConfidentialSecret,
+                new Dictionary<string, string> { ["token"] = tokens.Get("refresh_token"), ["token_type_hint"] = "refresh_token" });
+        }
+
+        release.SetResult();
+        var response = await refreshing;
+
+        Assert.That(response.Error, Is.EqualTo(Errors.InvalidGrant), response.Json.ToString());
+        var rows = await TokenRowsByIdAsync(subject);
+        Assert.That(rows[refreshTokenId], Is.EqualTo(Statuses.Revoked), "the revocation stands");
+        Assert.That(rows.Where(row => row.Value == Statuses.Valid).Select(row => row.Key),
+            revoked == "chain" ? Is.Empty : Is.EquivalentTo(validBefore.Where(id => id != refreshTokenId)),
+            "nothing of the refused grant is valid (revoking one refresh token leaves the access token issued with it)");
+        var replay = await OidcClient.RefreshAsync(Factory.CreateClient(), tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(replay.Error, Is.EqualTo(Errors.InvalidGrant), replay.Json.ToString());
+    }
+
     [Test]
     public async Task A_sign_in_rejected_after_the_redemption_stores_nothing_and_the_code_still_works()
     {
@@ -218,22 +264,47 @@ internal sealed class DeferredTokenWritesTests(DatabaseProvider provider) : Data
     {
         var arrived = 0;
         var both = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+        return HostHoldingTokenRequests(async () =>
+        {
+            if (Interlocked.Increment(ref arrived) == 2)
+            {
+                both.TrySetResult();
+            }
+
+            await both.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        });
+    }
+
+    /// <summary>The fixture's host plus a sign-in handler that runs <paramref name="hold"/> in every token request.</summary>
+    private WebApplicationFactory<Program> HostHoldingTokenRequests(Func<Task> hold) =>
+        Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
             services.AddOpenIddict().AddServer(options => options.AddEventHandler<ProcessSignInContext>(handler => handler
                 .UseInlineHandler(async context =>
                 {
                     if (context.EndpointType is OpenIddictServerEndpointType.Token)
                     {
-                        if (Interlocked.Increment(ref arrived) == 2)
-                        {
-                            both.TrySetResult();
-                        }
-
-                        await both.Task.WaitAsync(TimeSpan.FromSeconds(20));
+                        await hold();
                     }
                 })
                 // After the redemption was recorded (deferred), before any token is generated.
                 .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order + 500)))));
+
+    private async Task<(string Id, string Authorization)> RefreshTokenRowAsync(string subject)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+        var row = await db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Subject == subject && t.Type == TokenTypeIdentifiers.RefreshToken && t.Status == Statuses.Valid)
+            .Select(t => new { t.Id, Authorization = t.Authorization!.Id }).SingleAsync();
+        return (row.Id!, row.Authorization!);
+    }
+
+    private async Task<Dictionary<string, string?>> TokenRowsByIdAsync(string subject)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+        return await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Subject == subject)
+            .ToDictionaryAsync(t => t.Id!, t => t.Status);
     }
 
     private async Task<string> SubjectAsync(string email)

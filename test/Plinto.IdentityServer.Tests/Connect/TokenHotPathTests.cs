@@ -207,6 +207,47 @@ internal sealed class TokenHotPathTests(DatabaseProvider provider) : DatabaseFix
         Assert.That(cache.GetApplication("other-client"), Is.Null);
     }
 
+    [Test]
+    public void A_client_read_before_an_invalidation_is_never_served_after_it()
+    {
+        // A request loads a client while another rotates its secret: the load started before the write, the write's
+        // invalidation lands, then the load stores what it read. No reader may get that copy once the invalidation is
+        // done — not even for an instant (with the entry stored first and removed afterwards, a reader on the other
+        // core got it tens of thousands of times in these rounds).
+        var cache = new CatalogCache(TimeProvider.System, Options.Create(new TokenOptions()));
+        var before = new OpenIddictEntityFrameworkCoreApplication { ClientId = "rotating", ClientSecret = "before the rotation" };
+        var invalidated = 0;
+        var stop = 0;
+        long servedStale = 0;
+        var reader = new Thread(() =>
+        {
+            while (Volatile.Read(ref stop) == 0)
+            {
+                if (Volatile.Read(ref invalidated) == 1 && cache.GetApplication("rotating") is not null)
+                {
+                    servedStale++;
+                }
+            }
+        });
+        reader.Start();
+        for (var round = 0; round < 200_000; round++)
+        {
+            Volatile.Write(ref invalidated, 0);
+            var generation = cache.Generation;
+            cache.Invalidate();
+            Volatile.Write(ref invalidated, 1);
+            cache.SetApplication("rotating", before, generation);
+        }
+
+        Volatile.Write(ref stop, 1);
+        reader.Join();
+
+        Assert.That(servedStale, Is.Zero);
+        // A load that no invalidation overtook is kept.
+        cache.SetApplication("rotating", before, cache.Generation);
+        Assert.That(cache.GetApplication("rotating")?.ClientSecret, Is.EqualTo("before the rotation"));
+    }
+
     /// <summary>Counts the saves of a context that has nothing to write (background jobs' real writes do not count).</summary>
     private sealed class EmptySaves : SaveChangesInterceptor
     {
