@@ -97,6 +97,17 @@ internal static class ConnectServiceCollectionExtensions
                     options.AddEncryptionKey(key);
                 }
 
+                var accessTokenKeys = tokens.EncryptAccessTokens ? KeyLoader.LoadAccessTokenEncryptionKeys(keys, keyFolder) : [];
+                foreach (var key in accessTokenKeys)
+                {
+                    options.AddEncryptionKey(key);
+                }
+
+                KeyLoader.EnsureDistinct(
+                    ("Plinto:Keys:SigningKeyFiles", signingKeys),
+                    ("Plinto:Keys:EncryptionKeyFiles", encryptionKeys),
+                    ("Plinto:Keys:AccessTokenEncryptionKeyFiles", accessTokenKeys));
+
                 options.AddEventHandler(TokenCredentials.Descriptor);
                 var rs256 = new SigningCredentials(signingKeys.OfType<RsaSecurityKey>().First(), SecurityAlgorithms.RsaSha256);
                 services.AddSingleton(new IssuedTokenCredentials(
@@ -104,7 +115,8 @@ internal static class ConnectServiceCollectionExtensions
                     AccessTokenSigning: keys.AccessTokenAlgorithm == SecurityAlgorithms.EcdsaSha256
                         ? new SigningCredentials(signingKeys.OfType<ECDsaSecurityKey>().First(), SecurityAlgorithms.EcdsaSha256)
                         : rs256,
-                    AccessTokenEncryption: new EncryptingCredentials(encryptionKeys[0], SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512),
+                    AccessTokenEncryption: accessTokenKeys.Count == 0 ? null
+                        : new EncryptingCredentials(accessTokenKeys[0], SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512),
                     InternalSigning: new SigningCredentials(tokenKeys[0].Signing, SecurityAlgorithms.HmacSha256),
                     InternalEncryption: new EncryptingCredentials(tokenKeys[0].Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512)));
 

@@ -25,16 +25,68 @@ internal sealed class KeyOptions
     public string AccessTokenAlgorithm { get; set; } = SecurityAlgorithms.RsaSha256;
 
     /// <summary>
-    /// PEM files with RSA private keys. Codes and refresh tokens are protected with symmetric keys derived from each
-    /// of them (<see cref="KeyLoader.DeriveTokenKeys"/>); the RSA keys themselves encrypt access tokens when that is
-    /// enabled and still decrypt codes and refresh tokens issued before Plinto derived keys.
+    /// PEM files with RSA private keys that never leave Plinto. Codes and refresh tokens are protected with symmetric
+    /// keys derived from each of them (<see cref="KeyLoader.DeriveTokenKeys"/>); the RSA keys themselves still decrypt
+    /// codes and refresh tokens issued before Plinto derived keys, and access tokens encrypted with them before
+    /// <see cref="AccessTokenEncryptionKeyFiles"/> existed.
     /// </summary>
     public List<string> EncryptionKeyFiles { get; set; } = [];
+
+    /// <summary>
+    /// PEM files with RSA private keys for encrypted access tokens (<c>Plinto:Tokens:EncryptAccessTokens</c>): the keys
+    /// resource servers decrypt with, so none of them may be a signing or an <see cref="EncryptionKeyFiles"/> key —
+    /// whoever holds one of those could mint Plinto's own tokens. The first encrypts, all decrypt. Required with
+    /// encrypted access tokens when the other keys are configured; generated alongside generated keys otherwise.
+    /// </summary>
+    public List<string> AccessTokenEncryptionKeyFiles { get; set; } = [];
 }
 
 /// <summary>Loads the keys named in <see cref="KeyOptions"/>, or generates and keeps development keys.</summary>
 internal static class KeyLoader
 {
+    /// <summary>
+    /// The keys for encrypted access tokens (<see cref="KeyOptions.AccessTokenEncryptionKeyFiles"/>). Before that list
+    /// existed, the encryption keys encrypted access tokens too, and so were handed to resource servers while the keys
+    /// of codes and refresh tokens are derived from them: a deployment that configures its encryption keys must now
+    /// give resource servers keys of their own, and is told so at start instead of being switched to a generated key.
+    /// </summary>
+    public static IReadOnlyList<RsaSecurityKey> LoadAccessTokenEncryptionKeys(KeyOptions options, string keyFolder)
+    {
+        const string Key = KeyOptions.Section + ":AccessTokenEncryptionKeyFiles";
+        if (options.AccessTokenEncryptionKeyFiles.Count == 0 && (options.EncryptionKeyFiles.Count != 0 || options.SigningKeyFiles.Count != 0))
+        {
+            throw new InvalidOperationException(
+                $"Plinto:Tokens:EncryptAccessTokens needs {Key}: RSA keys of their own for resource servers to decrypt access " +
+                "tokens with. The keys of Plinto:Keys:EncryptionKeyFiles protect codes and refresh tokens and must never be " +
+                "given to a resource server (docs/operations.md, \"Key rotation\").");
+        }
+
+        return LoadEncryptionKeys(options.AccessTokenEncryptionKeyFiles, Key, Path.Combine(keyFolder, "access-token-encryption.pem"));
+    }
+
+    /// <summary>
+    /// Refuses a key listed twice or in two roles (RFC 7638 thumbprints compared): the same key as a signing and an
+    /// encryption key, or as an encryption key and an access-token encryption key, would give whoever holds the
+    /// less-guarded copy the power of the other (for instance, a resource server minting refresh tokens).
+    /// </summary>
+    public static void EnsureDistinct(params (string Key, IEnumerable<AsymmetricSecurityKey> Keys)[] lists)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, keys) in lists)
+        {
+            var index = 0;
+            foreach (var securityKey in keys)
+            {
+                var name = $"{key}:{index++}";
+                var thumbprint = Base64UrlEncoder.Encode(securityKey.ComputeJwkThumbprint());
+                if (!seen.TryAdd(thumbprint, name))
+                {
+                    throw new InvalidOperationException($"{name} is the same key as {seen[thumbprint]}; every key must be listed once, in one role.");
+                }
+            }
+        }
+    }
+
     /// <summary>Encryption keys: RSA only (RSA-OAEP key wrapping).</summary>
     public static IReadOnlyList<RsaSecurityKey> LoadEncryptionKeys(IReadOnlyList<string> files, string key, string generatedPath)
     {

@@ -9,7 +9,8 @@ namespace Plinto.IdentityServer.Connect;
 /// Chooses the key of every token Plinto issues, explicitly rather than by OpenIddict's key order:
 /// <list type="bullet">
 /// <item>Access tokens: the asymmetric key of <see cref="KeyOptions.AccessTokenAlgorithm"/> (RS256 or ES256), so
-/// resource servers validate them with the JWKS alone; encrypted (when enabled) with the RSA encryption key.</item>
+/// resource servers validate them with the JWKS alone; encrypted (when enabled) with the access-token encryption key
+/// (<see cref="KeyOptions.AccessTokenEncryptionKeyFiles"/>), never with a key the tokens below derive from.</item>
 /// <item>ID tokens: the first RSA key, RS256 (OIDC Core §15.1), whatever order the keys are listed in.</item>
 /// <item>Every other token (authorization codes, refresh tokens, device and user codes, request tokens) is read by
 /// Plinto alone: HMAC-SHA256 signature and AES-256 key wrapping with keys derived from the RSA encryption key
@@ -36,7 +37,8 @@ internal sealed class TokenCredentials(IssuedTokenCredentials credentials) : IOp
                 context.SigningCredentials = credentials.AccessTokenSigning;
                 if (context.EncryptionCredentials is not null)
                 {
-                    context.EncryptionCredentials = credentials.AccessTokenEncryption;
+                    context.EncryptionCredentials = credentials.AccessTokenEncryption
+                        ?? throw new InvalidOperationException("Access tokens are encrypted but no access-token encryption key is loaded.");
                 }
 
                 break;
@@ -63,6 +65,6 @@ internal sealed class TokenCredentials(IssuedTokenCredentials credentials) : IOp
 internal sealed record IssuedTokenCredentials(
     SigningCredentials IdentityTokenSigning,
     SigningCredentials AccessTokenSigning,
-    EncryptingCredentials AccessTokenEncryption,
+    EncryptingCredentials? AccessTokenEncryption,
     SigningCredentials InternalSigning,
     EncryptingCredentials InternalEncryption);

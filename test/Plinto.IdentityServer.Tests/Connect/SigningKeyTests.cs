@@ -124,6 +124,87 @@ internal sealed class SigningKeyTests
     }
 
     [Test]
+    public async Task Encrypted_access_tokens_use_a_key_of_their_own_from_which_no_refresh_token_can_be_minted()
+    {
+        // Resource servers hold the key that decrypts access tokens. Codes and refresh tokens are protected with keys
+        // derived from the encryption keys; were the two the same, a resource server could derive them and mint a
+        // refresh token claiming anything (an MFA sign-in, another auth_time) — as it could before this test.
+        var folder = Directory.CreateTempSubdirectory("plinto-at-encryption-").FullName;
+        var signing = WriteKey(folder, "signing.pem");
+        var encryption = WriteKey(folder, "encryption.pem");
+        var accessTokens = WriteKey(folder, "access-tokens.pem");
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?>
+        {
+            ["Plinto:Tokens:EncryptAccessTokens"] = "true",
+            ["Plinto:Keys:SigningKeyFiles:0"] = signing.Path,
+            ["Plinto:Keys:EncryptionKeyFiles:0"] = encryption.Path,
+            ["Plinto:Keys:AccessTokenEncryptionKeyFiles:0"] = accessTokens.Path,
+        });
+        var client = factory.CreateClient();
+        var email = UniqueUser.Email();
+        await factory.CreateUserAsync(email, UniqueUser.Password);
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(new Browser(factory.CreateClient()), email);
+
+        // What a resource server does with its key: decrypt the access token (signed by the published key).
+        using var resourceServerKey = RSA.Create();
+        resourceServerKey.ImportFromPem(await File.ReadAllTextAsync(accessTokens.Path));
+        var accessToken = tokens.Get("access_token");
+        Assert.That(new JsonWebToken(accessToken).Kid, Is.EqualTo(accessTokens.Kid), "encrypted for the resource servers' key");
+        var jwks = await Jwks.FetchAsync(client);
+        var read = await new JsonWebTokenHandler().ValidateTokenAsync(accessToken, new TokenValidationParameters
+        {
+            TokenDecryptionKey = new RsaSecurityKey(resourceServerKey) { KeyId = accessTokens.Kid },
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidateIssuer = false,
+            ValidateAudience = false,
+        });
+        Assert.That(read.IsValid, Is.True, read.Exception?.Message);
+        Assert.That(await UserInfoStatusAsync(client, accessToken), Is.EqualTo(HttpStatusCode.OK));
+
+        // What it must not be able to do: derive the keys of refresh tokens from its key (the documented HKDF labels).
+        var d = resourceServerKey.ExportParameters(true).D!;
+        byte[] Derive(string label, int length) => HKDF.DeriveKey(HashAlgorithmName.SHA256, d, length, [], System.Text.Encoding.ASCII.GetBytes(label));
+        var kid = Base64UrlEncoder.Encode(Derive("plinto token key id", 16));
+        var minted = new JsonWebTokenHandler().CreateToken(
+            """{"sub":"x","amr":["pwd","mfa"],"oi_tkn_typ":"oi_reft+jwt"}""",
+            new SigningCredentials(new SymmetricSecurityKey(Derive("plinto token signing (HS256)", 32)) { KeyId = kid }, SecurityAlgorithms.HmacSha256),
+            new EncryptingCredentials(new SymmetricSecurityKey(Derive("plinto token encryption (A256KW)", 32)) { KeyId = kid },
+                SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+        Assert.That(new JsonWebToken(tokens.Get("refresh_token")).Kid, Is.Not.EqualTo(kid), "refresh tokens come from other keys");
+        var refused = await OidcClient.RefreshAsync(client, minted, ConfidentialClientId, ConfidentialSecret);
+        Assert.That((refused.Status, refused.Get("error")), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_grant")));
+        var refreshed = await OidcClient.RefreshAsync(client, tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Json.ToString());
+    }
+
+    [Test]
+    public async Task A_key_in_two_roles_or_configured_keys_without_access_token_keys_stop_start_up()
+    {
+        var folder = Directory.CreateTempSubdirectory("plinto-key-roles-").FullName;
+        var (one, other) = (WriteKey(folder, "one.pem"), WriteKey(folder, "other.pem"));
+
+        async Task<string> StartFailureAsync(Dictionary<string, string?> settings)
+        {
+            await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite, settings);
+            return Assert.Catch(() => _ = factory.Server)!.ToString();
+        }
+
+        Assert.That(await StartFailureAsync(new() { ["Plinto:Tokens:EncryptAccessTokens"] = "true", ["Plinto:Keys:EncryptionKeyFiles:0"] = one.Path }),
+            Does.Contain("needs Plinto:Keys:AccessTokenEncryptionKeyFiles"));
+        Assert.That(await StartFailureAsync(new()
+            {
+                ["Plinto:Tokens:EncryptAccessTokens"] = "true",
+                ["Plinto:Keys:EncryptionKeyFiles:0"] = one.Path,
+                ["Plinto:Keys:AccessTokenEncryptionKeyFiles:0"] = one.Path,
+            }),
+            Does.Contain("Plinto:Keys:AccessTokenEncryptionKeyFiles:0 is the same key as Plinto:Keys:EncryptionKeyFiles:0"));
+        Assert.That(await StartFailureAsync(new() { ["Plinto:Keys:SigningKeyFiles:0"] = one.Path, ["Plinto:Keys:EncryptionKeyFiles:0"] = one.Path }),
+            Does.Contain("Plinto:Keys:EncryptionKeyFiles:0 is the same key as Plinto:Keys:SigningKeyFiles:0"));
+        Assert.That(await StartFailureAsync(new() { ["Plinto:Keys:SigningKeyFiles:0"] = other.Path, ["Plinto:Keys:SigningKeyFiles:1"] = other.Path }),
+            Does.Contain("Plinto:Keys:SigningKeyFiles:1 is the same key as Plinto:Keys:SigningKeyFiles:0"));
+    }
+
+    [Test]
     public async Task Access_tokens_can_be_ES256_while_ID_tokens_stay_RS256()
     {
         var folder = Directory.CreateTempSubdirectory("plinto-es256-").FullName;

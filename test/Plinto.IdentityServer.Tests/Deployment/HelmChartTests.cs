@@ -148,6 +148,20 @@ internal sealed class HelmChartTests
     }
 
     [Test]
+    public async Task Access_token_encryption_keys_are_their_own_files()
+    {
+        Assert.That(example.Single("ConfigMap").At("data")!.Key("Plinto__Keys__AccessTokenEncryptionKeyFiles__0"), Is.Null, "none unless listed");
+
+        var (exitCode, documents, errors) = await Manifests.TemplateAsync("-f", Manifests.ExampleValues,
+            "--set", "keys.accessTokenEncryption={resource-servers-2026.pem}");
+
+        Assert.That(exitCode, Is.Zero, errors);
+        var mount = documents.Single("Deployment").At("spec.template.spec.containers.0")!.Items("volumeMounts").Single(m => m.Str("name") == "keys");
+        Assert.That(documents.Single("ConfigMap").Str("data.Plinto__Keys__AccessTokenEncryptionKeyFiles__0"),
+            Is.EqualTo(mount.Str("mountPath") + "/resource-servers-2026.pem"));
+    }
+
+    [Test]
     public async Task Autoscaling_replaces_the_fixed_replica_count()
     {
         Assert.That(Deployment.Str("spec.replicas"), Is.EqualTo("2"));
