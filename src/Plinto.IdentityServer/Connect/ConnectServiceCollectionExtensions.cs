@@ -85,8 +85,10 @@ internal static class ConnectServiceCollectionExtensions
                 }
 
                 var encryptionKeys = KeyLoader.LoadEncryptionKeys(keys.EncryptionKeyFiles, "Plinto:Keys:EncryptionKeyFiles", Path.Combine(keyFolder, "encryption.pem"));
-                var tokenKeys = KeyLoader.DeriveTokenKeys(encryptionKeys);
-                foreach (var (signing, encryption) in tokenKeys)
+                var derived = KeyLoader.DeriveTokenKeys(encryptionKeys);
+                var tokenKeys = derived.Current;
+                // Registered for reading; TokenCredentials chooses the first current pair for every token it makes.
+                foreach (var (signing, encryption) in derived.Current.Concat(derived.ReadOnly))
                 {
                     options.AddSigningKey(signing);
                     options.AddEncryptionKey(encryption);

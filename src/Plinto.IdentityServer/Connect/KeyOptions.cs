@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.Tokens;
 
@@ -143,15 +144,35 @@ internal static class KeyLoader
     /// the RSA private exponent with distinct labels. Every node holding the same key files derives the same keys, so
     /// there is no extra secret to distribute, and rotating the encryption keys rotates these too. The key id is
     /// derived under a third label, so it reveals nothing about either key.
+    /// <para>
+    /// An RSA key has more than one valid private exponent, and tools write different ones for the same key: OpenSSL
+    /// 1.1 and older e⁻¹ mod φ(n), OpenSSL 3 and .NET e⁻¹ mod λ(n) (λ(n) = lcm(p − 1, q − 1)). Tokens are made with the
+    /// keys of the exponent as written (what every earlier version did, so nothing changes for a node's own tokens),
+    /// and also read with the keys of both usual forms: nodes given one key by different tools read each other's tokens.
+    /// </para>
     /// </summary>
-    public static IReadOnlyList<(SymmetricSecurityKey Signing, SymmetricSecurityKey Encryption)> DeriveTokenKeys(IEnumerable<RsaSecurityKey> encryptionKeys)
+    public static DerivedTokenKeys DeriveTokenKeys(IEnumerable<RsaSecurityKey> encryptionKeys)
     {
-        return encryptionKeys.Select(Derive).ToList();
-
-        static (SymmetricSecurityKey, SymmetricSecurityKey) Derive(RsaSecurityKey key)
+        var current = new List<(SymmetricSecurityKey, SymmetricSecurityKey)>();
+        var readOnly = new List<(SymmetricSecurityKey, SymmetricSecurityKey)>();
+        foreach (var key in encryptionKeys)
         {
-            var secret = (key.Rsa?.ExportParameters(includePrivateParameters: true) ?? key.Parameters).D
-                ?? throw new InvalidOperationException("An encryption key without its private part cannot protect tokens.");
+            var parameters = key.Rsa?.ExportParameters(includePrivateParameters: true) ?? key.Parameters;
+            var written = parameters.D ?? throw new InvalidOperationException("An encryption key without its private part cannot protect tokens.");
+            current.Add(Derive(written));
+            foreach (var form in UsualExponents(parameters).DistinctBy(Convert.ToHexString))
+            {
+                if (!form.AsSpan().SequenceEqual(written))
+                {
+                    readOnly.Add(Derive(form));
+                }
+            }
+        }
+
+        return new DerivedTokenKeys(current, readOnly);
+
+        static (SymmetricSecurityKey, SymmetricSecurityKey) Derive(byte[] secret)
+        {
             var kid = Base64UrlEncoder.Encode(Hkdf(secret, "plinto token key id", 16));
             return (
                 new SymmetricSecurityKey(Hkdf(secret, "plinto token signing (HS256)", 32)) { KeyId = kid },
@@ -160,6 +181,40 @@ internal static class KeyLoader
 
         static byte[] Hkdf(byte[] secret, string label, int length) =>
             HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, length, salt: [], info: System.Text.Encoding.ASCII.GetBytes(label));
+    }
+
+    /// <summary>e⁻¹ mod λ(n) and e⁻¹ mod φ(n), big-endian, as long as the written exponent.</summary>
+    internal static IEnumerable<byte[]> UsualExponents(RSAParameters parameters)
+    {
+        var (p, q) = (Unsigned(parameters.P!) - 1, Unsigned(parameters.Q!) - 1);
+        var e = Unsigned(parameters.Exponent!);
+        var length = parameters.D!.Length;
+        yield return Padded(Inverse(e, p / BigInteger.GreatestCommonDivisor(p, q) * q), length);
+        yield return Padded(Inverse(e, p * q), length);
+
+        static BigInteger Unsigned(byte[] bytes) => new(bytes, isUnsigned: true, isBigEndian: true);
+
+        // Extended Euclid: x with a·x ≡ 1 (mod m); a and m are coprime for a valid key.
+        static BigInteger Inverse(BigInteger a, BigInteger m)
+        {
+            var (r0, r1, x0, x1) = (m, a % m, BigInteger.Zero, BigInteger.One);
+            while (!r1.IsZero)
+            {
+                var quotient = r0 / r1;
+                (r0, r1) = (r1, r0 - (quotient * r1));
+                (x0, x1) = (x1, x0 - (quotient * x1));
+            }
+
+            return r0.IsOne ? ((x0 % m) + m) % m : throw new InvalidOperationException("The encryption key's exponent has no inverse: not an RSA key.");
+        }
+
+        static byte[] Padded(BigInteger value, int length)
+        {
+            var bytes = value.ToByteArray(isUnsigned: true, isBigEndian: true);
+            var padded = new byte[Math.Max(length, bytes.Length)];
+            bytes.CopyTo(padded, padded.Length - bytes.Length);
+            return padded;
+        }
     }
 
     private static string GenerateRsa()
@@ -271,3 +326,11 @@ internal static class KeyLoader
         return securityKey;
     }
 }
+
+/// <summary>
+/// The keys <see cref="KeyLoader.DeriveTokenKeys"/> derives: <c>Current</c> in the order of the encryption keys (the
+/// first protects new tokens, all read), <c>ReadOnly</c> from the other usual forms of the same keys.
+/// </summary>
+internal sealed record DerivedTokenKeys(
+    IReadOnlyList<(SymmetricSecurityKey Signing, SymmetricSecurityKey Encryption)> Current,
+    IReadOnlyList<(SymmetricSecurityKey Signing, SymmetricSecurityKey Encryption)> ReadOnly);

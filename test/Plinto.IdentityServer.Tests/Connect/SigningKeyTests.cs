@@ -205,6 +205,49 @@ internal sealed class SigningKeyTests
     }
 
     [Test]
+    public async Task Nodes_given_one_key_written_by_different_tools_read_each_others_refresh_tokens()
+    {
+        // An RSA key has several valid private exponents; OpenSSL 1.1 wrote e⁻¹ mod φ(n), OpenSSL 3 and .NET write
+        // e⁻¹ mod λ(n). The keys of codes and refresh tokens derive from the exponent: two nodes given the same key
+        // through different tools must still read each other's tokens.
+        var folder = Directory.CreateTempSubdirectory("plinto-exponent-").FullName;
+        var connectionString = await TestDatabases.CreateAsync(DatabaseProvider.Sqlite, folder);
+        var signing = WriteKey(folder, "signing.pem");
+        using var rsa = RSA.Create(2048);
+        var parameters = rsa.ExportParameters(true);
+        var phiForm = KeyLoader.UsualExponents(parameters).Last();
+        Assert.That(KeyLoader.UsualExponents(parameters).First(), Is.EqualTo(parameters.D), ".NET writes the λ(n) form");
+        Assert.That(phiForm, Is.Not.EqualTo(parameters.D), "the φ(n) form differs (λ(n) < φ(n))");
+        var lambdaFile = Path.Combine(folder, "encryption.pem");
+        await File.WriteAllTextAsync(lambdaFile, rsa.ExportPkcs8PrivateKeyPem());
+        var phiFile = Path.Combine(folder, "encryption-openssl-1.1.pem");
+        using (var other = RSA.Create())
+        {
+            other.ImportParameters(parameters with { D = phiForm });
+            await File.WriteAllTextAsync(phiFile, other.ExportPkcs8PrivateKeyPem());
+        }
+
+        PlintoFactory Node(string encryptionFile) => new(DatabaseProvider.Sqlite, connectionString, folder, new Dictionary<string, string?>
+        {
+            ["Plinto:Keys:SigningKeyFiles:0"] = signing.Path,
+            ["Plinto:Keys:EncryptionKeyFiles:0"] = encryptionFile,
+        });
+
+        await using var first = Node(lambdaFile);
+        await using var second = Node(phiFile);
+        var email = UniqueUser.Email();
+        await first.CreateUserAsync(email, UniqueUser.Password);
+        var tokens = await OidcClient.ConfidentialCodeFlowAsync(new Browser(first.CreateClient()), email);
+
+        var atSecond = await OidcClient.RefreshAsync(second.CreateClient(), tokens.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(atSecond.Status, Is.EqualTo(HttpStatusCode.OK), atSecond.Json.ToString());
+        var backAtFirst = await OidcClient.RefreshAsync(first.CreateClient(), atSecond.Get("refresh_token"), ConfidentialClientId, ConfidentialSecret);
+        Assert.That(backAtFirst.Status, Is.EqualTo(HttpStatusCode.OK), backAtFirst.Json.ToString());
+        // Each node makes its tokens with the keys of its file as written, as before: nothing changes for its own.
+        Assert.That(new JsonWebToken(atSecond.Get("refresh_token")).Kid, Is.Not.EqualTo(new JsonWebToken(tokens.Get("refresh_token")).Kid));
+    }
+
+    [Test]
     public async Task Access_tokens_can_be_ES256_while_ID_tokens_stay_RS256()
     {
         var folder = Directory.CreateTempSubdirectory("plinto-es256-").FullName;
