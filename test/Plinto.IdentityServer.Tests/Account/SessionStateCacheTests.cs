@@ -58,4 +58,42 @@ internal sealed class SessionStateCacheTests
         cache.Forget(null);
         Assert.That((await cache.GetOrReadAsync("s1", Read))!.LastSeenAt, Is.EqualTo(3), "everything forgotten");
     }
+
+    [Test]
+    public async Task A_read_overtaken_by_a_revocation_is_never_seen_by_another_request()
+    {
+        // The same race as above, with another request checking the session on the other core all the while: the
+        // revoked session's old state must never reach it, not even in the instant between being stored and removed.
+        using var memory = new MemoryCache(new MemoryCacheOptions());
+        var cache = new SessionStateCache(memory);
+        var live = new SessionState("u1", Ended: false, LastSeenAt: 0);
+        var ended = new SessionState("u1", Ended: true, LastSeenAt: 0);
+        var stop = 0;
+        long servedLive = 0;
+        var reader = new Thread(() =>
+        {
+            while (Volatile.Read(ref stop) == 0)
+            {
+                if (cache.GetOrReadAsync("s1", () => Task.FromResult<SessionState?>(ended)).GetAwaiter().GetResult() == live)
+                {
+                    servedLive++;
+                }
+            }
+        });
+        reader.Start();
+        for (var round = 0; round < 100_000; round++)
+        {
+            cache.Forget(["s1"]);
+            await cache.GetOrReadAsync("s1", () =>
+            {
+                cache.Forget(["s1"]);
+                return Task.FromResult<SessionState?>(live);
+            });
+        }
+
+        Volatile.Write(ref stop, 1);
+        reader.Join();
+
+        Assert.That(servedLive, Is.Zero);
+    }
 }

@@ -20,20 +20,27 @@ internal sealed class SessionStateCache(IMemoryCache cache) : IClusterCache
     // (a signal that arrives while this node is still reading the session it names).
     private long forgets;
 
+    // Forgetting and keeping a read happen one at a time, so a read overtaken by a forgetting is never in the cache,
+    // not even for an instant (stored first and removed afterwards, another request could read it in between).
+    private readonly Lock gate = new();
+
     public string Topic => SignalTopic;
 
     public void Forget(IReadOnlyList<string>? keys)
     {
-        Interlocked.Increment(ref forgets);
-        if (keys is null)
+        lock (gate)
         {
-            Interlocked.Increment(ref epoch);
-            return;
-        }
+            Interlocked.Increment(ref forgets);
+            if (keys is null)
+            {
+                Interlocked.Increment(ref epoch);
+                return;
+            }
 
-        foreach (var id in keys)
-        {
-            cache.Remove(Key(id));
+            foreach (var id in keys)
+            {
+                cache.Remove(Key(id));
+            }
         }
     }
 
@@ -48,10 +55,12 @@ internal sealed class SessionStateCache(IMemoryCache cache) : IClusterCache
 
         var before = Interlocked.Read(ref forgets);
         var state = await read();
-        cache.Set(key, state, UserSessions.CacheFor);
-        if (Interlocked.Read(ref forgets) != before)
+        lock (gate)
         {
-            cache.Remove(key);
+            if (Interlocked.Read(ref forgets) == before)
+            {
+                cache.Set(key, state, UserSessions.CacheFor);
+            }
         }
 
         return state;
