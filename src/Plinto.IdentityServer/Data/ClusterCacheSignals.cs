@@ -47,6 +47,13 @@ internal sealed class ClusterCacheSignals(IEnumerable<IClusterCache> caches)
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(cache);
         cache.Forget(keys);
+        // In a transaction, once more after the commit: a read between now and then still sees (and would keep) the
+        // committed, old state. Other nodes get the signal at the commit.
+        if (db.Database.CurrentTransaction is not null)
+        {
+            AfterCommit.Run(db, () => cache.Forget(keys));
+        }
+
         if (keys is { Count: 0 } || !db.RunsOnPostgreSql())
         {
             return;

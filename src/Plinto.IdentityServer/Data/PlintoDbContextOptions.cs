@@ -27,6 +27,7 @@ internal static class PlintoDbContextOptions
 
         // OpenIddict's applications, authorizations, scopes and tokens live in the same context.
         builder.UseOpenIddict();
+        builder.AddInterceptors(AfterCommit.Interceptor);
         return builder;
     }
 

@@ -211,7 +211,11 @@ internal sealed partial class ScimUsers(
         await SaveAsync(cancellationToken);
         if (deleteAccount)
         {
-            // Created by this provisioning and in no other organization: nothing else owns the account.
+            // Created by this provisioning and in no other organization: nothing else owns the account. Its sessions and
+            // tokens end first: the session rows go with the account, but the nodes that checked a session still hold
+            // its state until they are told, and token rows name their subject without a key to the account.
+            await sessions.RevokeAllAsync(account.Id, keep: null);
+            await tokens.RevokeBySubjectAsync(account.Id, cancellationToken);
             var deleted = await users.DeleteAsync(account);
             if (!deleted.Succeeded)
             {

@@ -1,7 +1,9 @@
 using System.Net;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Plinto.IdentityServer.Account;
+using Plinto.IdentityServer.Account.Sessions;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 using static Plinto.IdentityServer.Tests.Infrastructure.PlintoFactory;
@@ -24,6 +26,26 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
 
         Assert.That(Browser.IsRedirect(replay), Is.True);
         Assert.That(browser.RedirectTarget(replay).AbsolutePath, Is.EqualTo("/account/signin"));
+    }
+
+    [Test]
+    public async Task Sessions_revoked_in_a_transaction_are_refused_by_this_node_once_it_commits()
+    {
+        // SCIM deprovisioning revokes sessions inside its transaction. A request in between reads the committed, old
+        // state of the session — and must not keep it past the commit.
+        var (email, browser) = await SignedInUserAsync();
+        Assert.That((await browser.GetAsync("/account/manage/sessions")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+            var userId = await db.Users.Where(u => u.Email == email).Select(u => u.Id).SingleAsync();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            await scope.ServiceProvider.GetRequiredService<UserSessions>().RevokeAllAsync(userId, keep: null);
+            Assert.That((await browser.GetAsync("/account/manage/sessions")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "not committed yet");
+            await transaction.CommitAsync();
+        }
+
+        Assert.That(Browser.IsRedirect(await browser.GetAsync("/account/manage/sessions")), Is.True, "refused once the revocation committed");
     }
 
     [Test]

@@ -111,6 +111,25 @@ internal sealed class ScimAccountTests(DatabaseProvider provider) : DatabaseFixt
         Assert.That(message, Is.Not.Empty, "still deactivated");
     }
 
+    [Test]
+    public async Task Deleting_an_account_provisioning_created_ends_its_sessions_at_once()
+    {
+        var (_, scim, domain) = await OrganizationAsync();
+        var email = $"deleted-{Guid.NewGuid():N}@{domain}";
+        var created = await scim.ExpectAsync(HttpMethod.Post, "/Users", ScimClient.UserJson(email, password: UniqueUser.Password), HttpStatusCode.Created);
+        var browser = NewBrowser();
+        var (_, message) = await SignInAsync(browser, email, UniqueUser.Password);
+        Assert.That(message, Is.Empty);
+        // Checked once: this node now remembers the session as live.
+        Assert.That((await browser.GetAsync("/account/manage/sessions")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        await scim.ExpectAsync(HttpMethod.Delete, $"/Users/{created["id"]}", null, HttpStatusCode.NoContent);
+
+        var after = await browser.GetAsync("/account/manage");
+        Assert.That(Browser.IsRedirect(after), Is.True, $"the deleted account's session is over (got {(int)after.StatusCode})");
+        Assert.That(browser.RedirectTarget(after).AbsolutePath, Is.EqualTo("/account/signin"));
+    }
+
     private async Task<(string OrganizationId, ScimClient Scim, string Domain)> OrganizationAsync()
     {
         var org = await AdminApiClient.CreateOrganizationAsync(api, platform, AdminApiClient.NewSlug("acct"), ownerUserId: null);
