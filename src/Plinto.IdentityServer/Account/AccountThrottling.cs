@@ -48,16 +48,48 @@ internal static class AccountThrottling
 
                 var limit = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RateLimitOptions>>().Value.AccountPostsPerMinutePerIp;
                 return RateLimitPartition.GetSlidingWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    ClientNetwork(context.Connection.RemoteIpAddress),
                     _ => new SlidingWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6, QueueLimit = 0 });
             });
         });
         return services;
     }
+
+    /// <summary>
+    /// Whose budget a request spends: an IPv4 address (also when it arrives IPv4-mapped on a dual-stack socket), or
+    /// an IPv6 address's /64 — the smallest network one host is given (RFC 6177 §3; RFC 4291 §2.5.1: the lower 64 bits
+    /// are the interface identifier, which a host picks freely), so one host cannot spread a flood over 2^64 budgets.
+    /// </summary>
+    internal static string ClientNetwork(System.Net.IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
 }
 
-/// <summary>Per-account password attempt budget, keyed by the normalized address (existing or not: no enumeration).</summary>
-internal sealed class AccountAttemptLimiter(Microsoft.Extensions.Options.IOptions<RateLimitOptions> options) : IDisposable
+/// <summary>
+/// Per-account password attempt budget, keyed by the address normalized as Identity normalizes it to find the account
+/// (Unicode NFC, then upper case: "\u212Aelvin@…", with the Kelvin sign, is kelvin@…'s budget as it is kelvin@…'s
+/// account), whether the account exists or not (no enumeration).
+/// </summary>
+internal sealed class AccountAttemptLimiter(
+    Microsoft.Extensions.Options.IOptions<RateLimitOptions> options, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer) : IDisposable
 {
     private readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(account =>
         RateLimitPartition.GetSlidingWindowLimiter(account, _ => new SlidingWindowRateLimiterOptions
@@ -70,7 +102,7 @@ internal sealed class AccountAttemptLimiter(Microsoft.Extensions.Options.IOption
 
     public bool TryAttempt(string email)
     {
-        using var lease = limiter.AttemptAcquire(email.Trim().ToUpperInvariant());
+        using var lease = limiter.AttemptAcquire(normalizer.NormalizeEmail(email.Trim()) ?? string.Empty);
         return lease.IsAcquired;
     }
 
