@@ -145,8 +145,18 @@ internal sealed class ValidateDatabaseOptions : IValidateOptions<DatabaseOptions
 
 internal sealed class DatabaseMigrationService(IServiceProvider services, IOptions<DatabaseOptions> options) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) =>
-        options.Value.MigrateOnStart ? services.MigratePlintoDatabaseAsync(cancellationToken) : Task.CompletedTask;
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.MigrateOnStart)
+        {
+            await services.MigratePlintoDatabaseAsync(cancellationToken);
+        }
+        else if (services.GetService<ModelWarmUp>() is { } warmUp)
+        {
+            // Without the migration step (a separate `migrate` job), a model that cannot be built still stops the start.
+            await warmUp.WaitAsync();
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -48,6 +48,19 @@ internal sealed class ModelWarmUpTests
         Assert.That(error!.Message, Is.EqualTo("The model build failed."));
     }
 
+    [Test]
+    public async Task Without_the_migration_step_a_failed_model_build_still_fails_the_start()
+    {
+        // MigrateOnStart=false (migrations run by a separate job): nothing else awaits the warm-up.
+        await using var services = Services(failFirstContext: true);
+        var start = new DatabaseMigrationService(services, Options.Create(new DatabaseOptions { Provider = DatabaseProvider.Sqlite, MigrateOnStart = false }));
+
+        services.StartBuildingPlintoModel();
+        var error = Assert.ThrowsAsync<InvalidOperationException>(() => start.StartAsync(CancellationToken.None));
+
+        Assert.That(error!.Message, Is.EqualTo("The model build failed."));
+    }
+
     private ServiceProvider Services(bool failFirstContext)
     {
         var contexts = 0;

@@ -165,12 +165,22 @@ internal sealed class Passkeys(
         try
         {
             var parts = protector.Unprotect(value).Split('\n', 3);
-            if (parts.Length != 3 || parts[0] != purpose || used.TryGetValue("plinto:passkey-state:" + parts[1], out _))
+            if (parts.Length != 3 || parts[0] != purpose)
             {
                 return null;
             }
 
-            used.Set("plinto:passkey-state:" + parts[1], true, TimeSpan.FromMinutes(6));
+            // Checked and marked in one step: two requests replaying one state at the same moment get one answer.
+            lock (UsedGate)
+            {
+                if (used.TryGetValue("plinto:passkey-state:" + parts[1], out _))
+                {
+                    return null;
+                }
+
+                used.Set("plinto:passkey-state:" + parts[1], true, TimeSpan.FromMinutes(6));
+            }
+
             return parts[2];
         }
         catch (CryptographicException)
@@ -178,6 +188,8 @@ internal sealed class Passkeys(
             return null;
         }
     }
+
+    private static readonly Lock UsedGate = new();
 
     private string CookieName => host.Value.RequireHttps ? "__Host-" + StateCookie : StateCookie;
 }
