@@ -34,14 +34,16 @@ internal sealed class PasswordSignIn(
     UserSessions sessions)
 {
     /// <param name="multiFactorRequested">The client asked for multi-factor authentication (<c>acr_values</c>).</param>
-    public async Task<PasswordSignInOutcome> SignInAsync(string email, string password, bool remember, bool multiFactorRequested = false)
+    /// <param name="cancellationToken">The request's: a check still waiting for its turn is dropped when the client leaves.</param>
+    public async Task<PasswordSignInOutcome> SignInAsync(
+        string email, string password, bool remember, bool multiFactorRequested = false, CancellationToken cancellationToken = default)
     {
-        var outcome = await AttemptAsync(email, password, remember, multiFactorRequested);
+        var outcome = await AttemptAsync(email, password, remember, multiFactorRequested, cancellationToken);
         metrics.PasswordSignIn(outcome.ToString());
         return outcome;
     }
 
-    private async Task<PasswordSignInOutcome> AttemptAsync(string email, string password, bool remember, bool multiFactorRequested)
+    private async Task<PasswordSignInOutcome> AttemptAsync(string email, string password, bool remember, bool multiFactorRequested, CancellationToken cancellationToken)
     {
         // Before the lookup and the hash: the budget is per address, whether an account has it or not.
         if (!attempts.TryAttempt(email))
@@ -52,11 +54,11 @@ internal sealed class PasswordSignIn(
         var user = await users.FindByEmailAsync(email);
         if (user is null || await users.IsLockedOutAsync(user))
         {
-            await hashing.SpendAsync(timing, password);
+            await hashing.SpendAsync(timing, password, cancellationToken);
             return PasswordSignInOutcome.Failed;
         }
 
-        if (!await hashing.CheckAsync(users, user, password))
+        if (!await hashing.CheckAsync(users, user, password, cancellationToken))
         {
             // Counts towards the temporary lockout (Identity: 5 failures, 5 minutes).
             await users.AccessFailedAsync(user);

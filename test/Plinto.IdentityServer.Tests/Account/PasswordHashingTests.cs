@@ -1,4 +1,10 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Passwords;
+using Plinto.IdentityServer.Data;
+using Plinto.IdentityServer.Tests.Infrastructure;
 
 namespace Plinto.IdentityServer.Tests.Account;
 
@@ -47,6 +53,75 @@ internal sealed class PasswordHashingTests
         }
 
         Assert.That(await hashing.RunAsync(() => Task.FromResult(true)), Is.True, "slots were released after failures");
+    }
+
+    [Test]
+    public async Task A_sign_in_whose_client_left_while_it_waited_for_a_slot_is_never_hashed()
+    {
+        // A flood fills every slot; a sign-in behind it is abandoned by its client. Hashing it anyway would keep the
+        // line long after the flood stopped (every abandoned request still costs a hash).
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
+        var counting = new CountingHasher();
+        await using var node = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton<IPasswordHasher<PlintoUser>>(counting)));
+        var email = UniqueUser.Email("queued");
+        await using (var scope = node.Services.CreateAsyncScope())
+        {
+            var created = await scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>().CreateAsync(
+                new PlintoUser { UserName = email, Email = email, EmailConfirmed = true }, UniqueUser.Password);
+            Assert.That(created.Succeeded, Is.True);
+        }
+
+        var browser = new Browser(node.CreateClient());
+        var (_, page) = await browser.OpenAsync("/account/signin");
+        var form = page.Forms.First(f => f.Elements.OfType<AngleSharp.Html.Dom.IHtmlInputElement>().Any(i => i.Name == "Input.Email"));
+        var fields = form.Elements.OfType<AngleSharp.Html.Dom.IHtmlInputElement>()
+            .Where(i => !string.IsNullOrEmpty(i.Name) && i.Type is not "submit" and not "checkbox")
+            .ToDictionary(i => i.Name!, i => i.Value);
+        fields["Input.Email"] = email;
+        fields["Input.Password"] = "a wrong guess 1234";
+
+        var hashing = node.Services.GetRequiredService<PasswordHashing>();
+        using var gate = new ManualResetEventSlim();
+        var flood = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => hashing.RunAsync(() =>
+        {
+            gate.Wait();
+            return Task.FromResult(0);
+        })).ToList();
+        // The flood drains 4 s from now, whatever happens to the sign-in behind it.
+        var drained = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            gate.Set();
+        });
+        using (var gone = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+        {
+            Assert.CatchAsync<OperationCanceledException>(() => browser.Client.PostAsync("/account/signin", new FormUrlEncodedContent(fields), gone.Token),
+                "the client gives up while its check waits");
+        }
+
+        await drained;
+        await Task.WhenAll(flood);
+        // The line is free again: a sign-in now is checked at once (and is the only check that ran).
+        var (_, again) = await browser.OpenAsync("/account/signin");
+        await browser.SubmitAsync(again, new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = "another wrong guess" });
+        Assert.That(counting.Verifications, Is.EqualTo(1), "the abandoned sign-in was dropped, not hashed after its client left");
+    }
+
+    private sealed class CountingHasher : IPasswordHasher<PlintoUser>
+    {
+        private readonly PasswordHasher<PlintoUser> inner = new();
+        private int verifications;
+
+        public int Verifications => Volatile.Read(ref verifications);
+
+        public string HashPassword(PlintoUser user, string password) => inner.HashPassword(user, password);
+
+        public PasswordVerificationResult VerifyHashedPassword(PlintoUser user, string hashedPassword, string providedPassword)
+        {
+            Interlocked.Increment(ref verifications);
+            return inner.VerifyHashedPassword(user, hashedPassword, providedPassword);
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)

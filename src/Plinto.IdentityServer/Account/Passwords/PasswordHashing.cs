@@ -30,13 +30,17 @@ internal sealed class PasswordHashing : IDisposable
         }
     }
 
-    /// <summary><see cref="UserManager{TUser}.CheckPasswordAsync"/> on a hashing thread.</summary>
-    public Task<bool> CheckAsync(UserManager<PlintoUser> users, PlintoUser user, string password) =>
-        RunAsync(() => users.CheckPasswordAsync(user, password));
+    /// <summary>
+    /// <see cref="UserManager{TUser}.CheckPasswordAsync"/> on a hashing thread. <paramref name="cancellationToken"/> is
+    /// the request's: a check still waiting for a slot when its client gives up is dropped instead of hashed (a flood's
+    /// abandoned requests would otherwise keep the line long after it stopped); a check already running finishes.
+    /// </summary>
+    public Task<bool> CheckAsync(UserManager<PlintoUser> users, PlintoUser user, string password, CancellationToken cancellationToken = default) =>
+        RunAsync(() => users.CheckPasswordAsync(user, password), cancellationToken);
 
-    /// <summary>The time of a password check spent on a hashing thread (no account to check against).</summary>
-    public Task SpendAsync(PasswordTimingEqualizer timing, string password) =>
-        RunAsync(() => Task.FromResult(timing.SpendPasswordCheck(password)));
+    /// <summary>The time of a password check spent on a hashing thread (no account to check against); cancelled as above.</summary>
+    public Task SpendAsync(PasswordTimingEqualizer timing, string password, CancellationToken cancellationToken = default) =>
+        RunAsync(() => Task.FromResult(timing.SpendPasswordCheck(password)), cancellationToken);
 
     public void Dispose() => slots.Dispose();
 }

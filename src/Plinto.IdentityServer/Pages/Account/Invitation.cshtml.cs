@@ -105,7 +105,7 @@ internal sealed class InvitationModel(
             CreatedAt = time.GetUtcNow(),
         };
         var password = Input.Password;
-        var created = await hashing.RunAsync(() => users.CreateAsync(user, password));
+        var created = await hashing.RunAsync(() => users.CreateAsync(user, password), HttpContext.RequestAborted);
         if (!created.Succeeded)
         {
             foreach (var error in created.Errors)

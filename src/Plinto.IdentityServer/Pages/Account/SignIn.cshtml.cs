@@ -104,7 +104,7 @@ internal sealed class SignInModel(
         }
 
         var multiFactorRequested = AuthenticationContext.RequestsMultiFactor(AccountLinks.ReadAuthorizationParameter(ReturnUrl, "acr_values"));
-        switch (await passwordSignIn.SignInAsync(Input.Email, Input.Password, Input.RememberMe, multiFactorRequested))
+        switch (await passwordSignIn.SignInAsync(Input.Email, Input.Password, Input.RememberMe, multiFactorRequested, HttpContext.RequestAborted))
         {
             case PasswordSignInOutcome.SignedIn:
                 return LocalRedirect(Url.SafeReturnUrl(ReturnUrl));

@@ -112,7 +112,7 @@ internal sealed class SignUpModel(
 
         // The address has an account already: answer exactly as for a new one (including the time the password
         // hash takes on the other path), and tell the owner by e-mail.
-        await hashing.SpendAsync(timing, Input.Password);
+        await hashing.SpendAsync(timing, Input.Password, HttpContext.RequestAborted);
         await email.SendAlreadyRegisteredAsync(
             Input.Email,
             AccountLinks.Absolute(HttpContext, Url.Page("/Account/SignIn")!),

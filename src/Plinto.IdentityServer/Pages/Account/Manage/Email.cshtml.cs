@@ -53,12 +53,12 @@ internal sealed class EmailModel(
 
         if (!await users.HasPasswordAsync(user))
         {
-            await hashing.SpendAsync(timing, Input.Password);
+            await hashing.SpendAsync(timing, Input.Password, HttpContext.RequestAborted);
             ModelState.AddModelError("Input.Password", "Your password is not right.");
             return Page();
         }
 
-        if (await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Input.Password))
+        if (await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Input.Password, HttpContext.RequestAborted))
         {
             await users.AccessFailedAsync(user);
             ModelState.AddModelError("Input.Password", "Your password is not right.");

@@ -56,7 +56,7 @@ internal sealed class PasswordModel(
             return Page();
         }
 
-        if (await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Input.CurrentPassword))
+        if (await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Input.CurrentPassword, HttpContext.RequestAborted))
         {
             await users.AccessFailedAsync(user);
             ModelState.AddModelError("Input.CurrentPassword", "Your current password is not right.");

@@ -62,7 +62,7 @@ internal sealed class TwoStepModel(
             return RedirectToPage();
         }
 
-        if (string.IsNullOrEmpty(Password) || await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Password))
+        if (string.IsNullOrEmpty(Password) || await users.IsLockedOutAsync(user) || !await hashing.CheckAsync(users, user, Password, HttpContext.RequestAborted))
         {
             if (!string.IsNullOrEmpty(Password))
             {
