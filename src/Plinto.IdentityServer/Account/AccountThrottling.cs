@@ -88,9 +88,12 @@ internal static class AccountThrottling
 /// (Unicode NFC, then upper case: "\u212Aelvin@…", with the Kelvin sign, is kelvin@…'s budget as it is kelvin@…'s
 /// account), whether the account exists or not (no enumeration).
 /// </summary>
-internal sealed class AccountAttemptLimiter(
-    Microsoft.Extensions.Options.IOptions<RateLimitOptions> options, Microsoft.AspNetCore.Identity.ILookupNormalizer normalizer) : IDisposable
+internal sealed class AccountAttemptLimiter(Microsoft.Extensions.Options.IOptions<RateLimitOptions> options) : IDisposable
 {
+    // Identity's own normalizer, the one Plinto's UserManager uses (registered scoped, so not injected into this
+    // singleton); stateless.
+    private static readonly Microsoft.AspNetCore.Identity.UpperInvariantLookupNormalizer Normalizer = new();
+
     private readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(account =>
         RateLimitPartition.GetSlidingWindowLimiter(account, _ => new SlidingWindowRateLimiterOptions
         {
@@ -102,7 +105,7 @@ internal sealed class AccountAttemptLimiter(
 
     public bool TryAttempt(string email)
     {
-        using var lease = limiter.AttemptAcquire(normalizer.NormalizeEmail(email.Trim()) ?? string.Empty);
+        using var lease = limiter.AttemptAcquire(Normalizer.NormalizeEmail(email.Trim()) ?? string.Empty);
         return lease.IsAcquired;
     }
 

@@ -129,6 +129,16 @@ internal sealed class ThrottlingTests
         };
     }
 
+    [Test]
+    public async Task The_budget_key_is_normalized_as_the_account_lookup_is()
+    {
+        // The limiter normalizes with Identity's default normalizer; the host must use that one for account lookups.
+        await using var factory = await PlintoFactory.CreateAsync(DatabaseProvider.Sqlite);
+        await using var scope = factory.Services.CreateAsyncScope();
+        Assert.That(scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.ILookupNormalizer>(),
+            Is.TypeOf<Microsoft.AspNetCore.Identity.UpperInvariantLookupNormalizer>());
+    }
+
     [TestCase("2001:db8:1:1::1", "2001:db8:1:1:ffff:1:2:3", true)]
     [TestCase("2001:db8:1:1::1", "2001:db8:1:2::1", false)]
     [TestCase("::ffff:192.0.2.7", "192.0.2.7", true)]
