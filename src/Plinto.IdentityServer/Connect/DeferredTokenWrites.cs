@@ -173,10 +173,8 @@ internal sealed class DeferredTokenWrites
                 }
 
                 // Revoked while this grant was in flight: what it just stored goes the same way, before anything is sent.
-                await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(token => inserted.Contains(token.Id!))
-                    .ExecuteUpdateAsync(update => update
-                        .SetProperty(token => token.Status, Statuses.Revoked)
-                        .SetProperty(token => token.ConcurrencyToken, Guid.NewGuid().ToString()), CancellationToken.None);
+                await PlintoTokenStore.RevokeAsync(
+                    db.Set<OpenIddictEntityFrameworkCoreToken>().Where(token => inserted.Contains(token.Id!)), CancellationToken.None);
                 db.ChangeTracker.Clear();
                 return false;
             }
@@ -320,22 +318,19 @@ internal sealed class PlintoTokenStore(
     public override ValueTask<long> RevokeByAuthorizationIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        return RevokeWhereAsync(token => token.Authorization!.Id == identifier && token.Status != Statuses.Revoked,
-            () => base.RevokeByAuthorizationIdAsync(identifier, cancellationToken), cancellationToken);
+        return RevokeWhereAsync(token => token.Authorization!.Id == identifier && token.Status != Statuses.Revoked, cancellationToken);
     }
 
     public override ValueTask<long> RevokeByApplicationIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        return RevokeWhereAsync(token => token.Application!.Id == identifier && token.Status != Statuses.Revoked,
-            () => base.RevokeByApplicationIdAsync(identifier, cancellationToken), cancellationToken);
+        return RevokeWhereAsync(token => token.Application!.Id == identifier && token.Status != Statuses.Revoked, cancellationToken);
     }
 
     public override ValueTask<long> RevokeBySubjectAsync(string subject, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(subject);
-        return RevokeWhereAsync(token => token.Subject == subject && token.Status != Statuses.Revoked,
-            () => base.RevokeBySubjectAsync(subject, cancellationToken), cancellationToken);
+        return RevokeWhereAsync(token => token.Subject == subject && token.Status != Statuses.Revoked, cancellationToken);
     }
 
     public override ValueTask<long> RevokeAsync(string? subject, string? client, string? status, string? type, CancellationToken cancellationToken) =>
@@ -343,22 +338,25 @@ internal sealed class PlintoTokenStore(
                 && (string.IsNullOrEmpty(client) || token.Application!.Id == client)
                 && (string.IsNullOrEmpty(status) || token.Status == status)
                 && (string.IsNullOrEmpty(type) || token.Type == type),
-            () => base.RevokeAsync(subject, client, status, type, cancellationToken), cancellationToken);
+            cancellationToken);
 
+    // Always one statement (OpenIddict's DisableBulkOperations, which Plinto never sets, would revoke row by row and
+    // keep each row's concurrency token).
     private async ValueTask<long> RevokeWhereAsync(
-        System.Linq.Expressions.Expression<Func<OpenIddictEntityFrameworkCoreToken, bool>> rows, Func<ValueTask<long>> openIddicts, CancellationToken cancellationToken)
+        System.Linq.Expressions.Expression<Func<OpenIddictEntityFrameworkCoreToken, bool>> rows, CancellationToken cancellationToken)
     {
-        if (Options.CurrentValue.DisableBulkOperations)
-        {
-            // Row by row through SaveChanges: each update already writes a new concurrency token.
-            return await openIddicts();
-        }
-
         var db = await Context.GetDbContextAsync(cancellationToken);
-        return await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(rows).ExecuteUpdateAsync(update => update
+        return await RevokeAsync(db.Set<OpenIddictEntityFrameworkCoreToken>().Where(rows), cancellationToken);
+    }
+
+    /// <summary>
+    /// Revokes <paramref name="tokens"/> in one statement, each with a new concurrency token: what every revocation of
+    /// token rows must write, so that a redemption in flight conflicts with it (<see cref="DeferredTokenWrites.Flush"/>).
+    /// </summary>
+    public static Task<int> RevokeAsync(IQueryable<OpenIddictEntityFrameworkCoreToken> tokens, CancellationToken cancellationToken) =>
+        tokens.ExecuteUpdateAsync(update => update
             .SetProperty(token => token.Status, Statuses.Revoked)
             .SetProperty(token => token.ConcurrencyToken, Guid.NewGuid().ToString()), cancellationToken);
-    }
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {

@@ -1009,11 +1009,8 @@ internal sealed partial class OrganizationAdministration(
     {
         var grants = db.Set<OrganizationGrant>().Where(g => g.OrganizationId == organizationId && (userId == null || g.UserId == userId))
             .Select(g => g.AuthorizationId);
-        await db.Set<OpenIddictEntityFrameworkCoreToken>()
-            .Where(t => t.Authorization != null && grants.Contains(t.Authorization.Id!) && t.Status != Statuses.Revoked)
-            // A new concurrency token too, as every revocation writes one: a refresh grant in flight then fails to
-            // redeem its token and is refused (Connect/DeferredTokenWrites.cs).
-            .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, Statuses.Revoked).SetProperty(t => t.ConcurrencyToken, Guid.NewGuid().ToString()), cancellationToken);
+        await Connect.PlintoTokenStore.RevokeAsync(db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Authorization != null && grants.Contains(t.Authorization.Id!) && t.Status != Statuses.Revoked), cancellationToken);
         return await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
             .Where(a => grants.Contains(a.Id!) && a.Status != Statuses.Revoked)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, Statuses.Revoked), cancellationToken);
