@@ -40,19 +40,15 @@ internal sealed class ClusterCacheSignals(IEnumerable<IClusterCache> caches)
 
     /// <summary>
     /// Forgets <paramref name="keys"/> of <paramref name="cache"/> (everything when null) on this node, and tells the
-    /// other nodes to do the same. Call it after the write, in its transaction or once it committed.
+    /// other nodes to do the same. Call it after the write, in its transaction (it then takes effect at the commit) or once it committed.
     /// </summary>
     public async Task ForgetEverywhereAsync(PlintoDbContext db, IClusterCache cache, IReadOnlyList<string>? keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(cache);
-        cache.Forget(keys);
-        // In a transaction, once more after the commit: a read between now and then still sees (and would keep) the
-        // committed, old state. Other nodes get the signal at the commit.
-        if (db.Database.CurrentTransaction is not null)
-        {
-            AfterCommit.Run(db, () => cache.Forget(keys));
-        }
+        // In a transaction, at its commit, as the other nodes get the signal: until then the committed state is the old
+        // one, and a read of it kept before the commit would outlive the change.
+        AfterCommit.Run(db, () => cache.Forget(keys));
 
         if (keys is { Count: 0 } || !db.RunsOnPostgreSql())
         {
