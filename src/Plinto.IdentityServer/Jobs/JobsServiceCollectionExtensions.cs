@@ -70,15 +70,9 @@ internal static class JobsServiceCollectionExtensions
             UseJobStore(quartz, database);
             quartz.AddJob<TokenPruningJob>(job => job.WithIdentity(TokenPruningJob.Key).StoreDurably());
             quartz.AddJob<SamlMetadataJob>(job => job.WithIdentity(SamlMetadataJob.Key).StoreDurably());
-            quartz.AddTrigger(trigger => trigger
-                .ForJob(TokenPruningJob.Key)
-                .WithIdentity("token-pruning-schedule")
-                .WithCronSchedule(options.TokenPruningSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
-            quartz.AddTrigger(trigger => trigger
-                .ForJob(SamlMetadataJob.Key)
-                .WithIdentity("saml-metadata-schedule")
-                .WithCronSchedule(options.SamlMetadataSchedule, cron => cron.WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
         });
+        // The triggers are stored by JobTriggers, only when missing or changed (see there), before the scheduler starts.
+        services.AddHostedService<JobTriggers>();
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
     }
 
