@@ -143,6 +143,13 @@ internal sealed class PlintoFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // As the Development environment does: a singleton holding a scoped service fails the host's start here,
+        // not only in the end-to-end suite (which runs in Development).
+        builder.UseDefaultServiceProvider(options =>
+        {
+            options.ValidateScopes = true;
+            options.ValidateOnBuild = true;
+        });
         if (JsonConfigurationFile is not null)
         {
             builder.ConfigureAppConfiguration(config => config.AddJsonFile(JsonConfigurationFile, optional: false));
