@@ -16,13 +16,6 @@ internal sealed class RateLimitOptions
     /// <summary>Password attempts per account and minute, whatever the IP (spreads a distributed guess out).</summary>
     [Range(1, 100_000)]
     public int SignInAttemptsPerMinutePerAccount { get; set; } = 10;
-
-    /// <summary>
-    /// Password checks that may wait for a hashing thread, per core (each core hashes about ten a second, so 64 are
-    /// about six seconds of waiting); more are refused with HTTP 503 at once.
-    /// </summary>
-    [Range(1, 10_000)]
-    public int PasswordChecksWaitingPerCore { get; set; } = 64;
 }
 
 /// <summary>
@@ -133,19 +126,4 @@ internal static class ThrottledPages
         page.ModelState.AddModelError(string.Empty, message);
         return page.Page();
     }
-
-    /// <summary>
-    /// The page again with HTTP 503 and a short <c>Retry-After</c>: the node's line of password checks is full
-    /// (<see cref="Passwords.PasswordChecksBusyException"/>). What the person typed stays in the form.
-    /// </summary>
-    public static Microsoft.AspNetCore.Mvc.RazorPages.PageResult Busy(this Microsoft.AspNetCore.Mvc.RazorPages.PageModel page)
-    {
-        ArgumentNullException.ThrowIfNull(page);
-        page.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        page.Response.Headers.RetryAfter = Passwords.PasswordChecksBusyException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        page.ModelState.AddModelError(string.Empty, BusyMessage);
-        return page.Page();
-    }
-
-    public const string BusyMessage = "Too many people are signing in right now. Wait a few seconds, then try again.";
 }

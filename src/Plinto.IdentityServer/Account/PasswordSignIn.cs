@@ -11,8 +11,6 @@ internal enum PasswordSignInOutcome
     Failed,
     EmailNotConfirmed,
     Throttled,
-    /// <summary>Too many password checks were waiting for a hashing thread: refused before the account mattered.</summary>
-    Busy,
     /// <summary>The password was right; the second factor comes next (<c>/account/mfa</c>).</summary>
     SecondFactorRequired,
     /// <summary>The password was right; a second factor is required but the account has none yet.</summary>
@@ -40,17 +38,7 @@ internal sealed class PasswordSignIn(
     public async Task<PasswordSignInOutcome> SignInAsync(
         string email, string password, bool remember, bool multiFactorRequested = false, CancellationToken cancellationToken = default)
     {
-        PasswordSignInOutcome outcome;
-        try
-        {
-            outcome = await AttemptAsync(email, password, remember, multiFactorRequested, cancellationToken);
-        }
-        catch (Passwords.PasswordChecksBusyException)
-        {
-            // Thrown before the check ran, for an unknown address as for an account: the same answer for both.
-            outcome = PasswordSignInOutcome.Busy;
-        }
-
+        var outcome = await AttemptAsync(email, password, remember, multiFactorRequested, cancellationToken);
         metrics.PasswordSignIn(outcome.ToString());
         return outcome;
     }

@@ -78,10 +78,9 @@ internal static class HostingServiceCollectionExtensions
     /// <summary>
     /// The exception says the client broke the request: a body cut short or malformed (Kestrel's
     /// <see cref="Microsoft.AspNetCore.Http.BadHttpRequestException"/>, the form reader's <see cref="InvalidDataException"/>
-    /// for a form over its limits), or a read that failed because the client went away. Logged at Debug. Also no
-    /// failure: a password check refused because the node is busy (<c>PasswordHashing</c> logs those, once a minute).
+    /// for a form over its limits), or a read that failed because the client went away. Logged at Debug.
     /// </summary>
-    private static bool IsNotAServerFailure(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context)
+    private static bool IsClientFault(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context)
     {
         var http = context.HttpContext;
         var clientFault = context.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException or InvalidDataException
@@ -94,7 +93,7 @@ internal static class HostingServiceCollectionExtensions
                     context.Exception.Message);
         }
 
-        return clientFault || context.Exception is Account.Passwords.PasswordChecksBusyException;
+        return clientFault;
     }
 
     public static WebApplication UsePlintoHosting(this WebApplication app)
@@ -130,13 +129,11 @@ internal static class HostingServiceCollectionExtensions
             {
                 Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
                 InvalidDataException => StatusCodes.Status400BadRequest,
-                // The line of password checks is full: the node is busy, not failing (logged by PasswordHashing).
-                Account.Passwords.PasswordChecksBusyException => StatusCodes.Status503ServiceUnavailable,
                 _ => StatusCodes.Status500InternalServerError,
             },
             // A request the client broke is answered with its 4xx and logged at Debug, not as a server failure
             // with a stack trace: operators alert on errors, and a client is not an outage.
-            SuppressDiagnosticsCallback = IsNotAServerFailure,
+            SuppressDiagnosticsCallback = IsClientFault,
         });
         if (!app.Environment.IsDevelopment())
         {

@@ -76,13 +76,6 @@ internal sealed class ErrorModel(IOptionsMonitor<OpenIddictServerOptions> server
             return;
         }
 
-        if (HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error is Plinto.IdentityServer.Account.Passwords.PasswordChecksBusyException)
-        {
-            Response.Headers.RetryAfter = Plinto.IdentityServer.Account.Passwords.PasswordChecksBusyException.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            (Title, Message) = ("Busy", Plinto.IdentityServer.Account.ThrottledPages.BusyMessage);
-            return;
-        }
-
         (Title, Message) = status switch
         {
             400 or 413 or 431 => ("The request could not be read", "The request was malformed or too large."),

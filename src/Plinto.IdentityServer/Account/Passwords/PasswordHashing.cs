@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.Options;
 
 namespace Plinto.IdentityServer.Account.Passwords;
 
@@ -8,42 +7,22 @@ namespace Plinto.IdentityServer.Account.Passwords;
 /// per core. Run on the thread pool, a burst of sign-ins (or a credential-stuffing attack) blocks every pool thread
 /// and everything else on the node waits for new ones: discovery, token requests, health probes. Here the pool stays
 /// free, excess checks wait in line without holding a thread, and the hashing still uses every core.
-/// The line is bounded (<see cref="RateLimitOptions.PasswordChecksWaitingPerCore"/>): a flood from many addresses,
-/// which no per-address limit stops, is answered at once with <see cref="PasswordChecksBusyException"/> instead of
-/// growing a line whose checks would end after their clients gave up.
+/// The line has no length limit, on purpose: a limit answered with HTTP 503 turned a flood whose clients retry at
+/// once into a storm of cheap requests that starved every other request of the node (docs/performance.md, twentieth
+/// pass), while a waiting check costs a few kilobytes and is dropped when its client leaves.
 /// Measured in docs/performance.md (discovery latency while sign-ins saturate the CPU).
 /// </summary>
-internal sealed partial class PasswordHashing(IOptions<RateLimitOptions> options, TimeProvider time, ILogger<PasswordHashing> logger) : IDisposable
+internal sealed class PasswordHashing : IDisposable
 {
     private readonly SemaphoreSlim slots = new(Environment.ProcessorCount, Environment.ProcessorCount);
-    private readonly int waitingLimit = options.Value.PasswordChecksWaitingPerCore * Environment.ProcessorCount;
-    private int waiting;
-    private long refusedSinceLog;
-    private long lastLog = DateTimeOffset.MinValue.UtcTicks;
 
     /// <summary>
     /// Starts <paramref name="check"/> on a dedicated thread; it runs there up to its first real await (the hash
     /// itself is synchronous), and the rest continues on the pool as usual.
     /// </summary>
-    /// <exception cref="PasswordChecksBusyException">The line of checks waiting for a thread is full.</exception>
     public async Task<T> RunAsync<T>(Func<Task<T>> check, CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Increment(ref waiting) > waitingLimit)
-        {
-            Interlocked.Decrement(ref waiting);
-            Refused();
-            throw new PasswordChecksBusyException();
-        }
-
-        try
-        {
-            await slots.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref waiting);
-        }
-
+        await slots.WaitAsync(cancellationToken);
         try
         {
             return await Task.Factory.StartNew(check, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -67,44 +46,4 @@ internal sealed partial class PasswordHashing(IOptions<RateLimitOptions> options
         RunAsync(() => Task.FromResult(timing.SpendPasswordCheck(password)), cancellationToken);
 
     public void Dispose() => slots.Dispose();
-
-    /// <summary>One warning a minute at most, with the count since the last one: a flood must not flood the logs too.</summary>
-    private void Refused()
-    {
-        Interlocked.Increment(ref refusedSinceLog);
-        var now = time.GetUtcNow().UtcTicks;
-        var last = Interlocked.Read(ref lastLog);
-        if (now - last >= TimeSpan.TicksPerMinute && Interlocked.CompareExchange(ref lastLog, now, last) == last)
-        {
-            LogRefused(logger, Interlocked.Exchange(ref refusedSinceLog, 0), waitingLimit);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Count} password check(s): {Limit} were already waiting for a hashing thread (Plinto:RateLimits:PasswordChecksWaitingPerCore). The node is answering sign-ins with HTTP 503.")]
-    private static partial void LogRefused(ILogger logger, long count, int limit);
-}
-
-/// <summary>
-/// A password check refused because the line of checks waiting for a hashing thread is full: answered with HTTP 503
-/// and <c>Retry-After</c>, whether the account exists or not (the refusal comes before anything about it is told).
-/// </summary>
-internal sealed class PasswordChecksBusyException : Exception
-{
-    public PasswordChecksBusyException()
-        : base("Too many password checks are waiting for a hashing thread; this one was refused.")
-    {
-    }
-
-    public PasswordChecksBusyException(string message)
-        : base(message)
-    {
-    }
-
-    public PasswordChecksBusyException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    /// <summary>Seconds a refused client is asked to wait (<c>Retry-After</c>): the line clears in a few.</summary>
-    public const int RetryAfterSeconds = 5;
 }

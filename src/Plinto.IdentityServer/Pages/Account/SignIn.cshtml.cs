@@ -114,8 +114,6 @@ internal sealed class SignInModel(
                 return RedirectToPage("/Account/MfaSetup", new { ReturnUrl });
             case PasswordSignInOutcome.Throttled:
                 return this.TooManyAttempts("Too many attempts for this account. Wait a minute, then try again.");
-            case PasswordSignInOutcome.Busy:
-                return this.Busy();
             case PasswordSignInOutcome.EmailNotConfirmed:
                 ShowConfirmationHint = true;
                 ModelState.AddModelError(string.Empty, "Confirm your email address before signing in: use the link we sent you.");

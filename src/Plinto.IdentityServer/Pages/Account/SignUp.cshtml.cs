@@ -85,8 +85,9 @@ internal sealed class SignUpModel(
         var existing = await users.FindByEmailAsync(Input.Email);
         if (existing is null)
         {
-            // In the line of password checks like the other path's spent hash: under load both wait the same, and when
-            // the line is full both are refused the same (HTTP 503), so neither tells whether the address has an account.
+            // In the line of password checks, like the other path's spent hash: under load both wait the same (hashed on
+            // the pool, a new address was answered before a registered one), and a burst of sign-ups cannot starve
+            // the pool either.
             var created = await hashing.RunAsync(() => users.CreateAsync(user, Input.Password), HttpContext.RequestAborted);
             if (created.Succeeded)
             {
