@@ -1,6 +1,9 @@
 using System.Net;
 using Microsoft.AspNetCore.Identity;
+using System.Data.Common;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Account.Sessions;
@@ -46,6 +49,46 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
         }
 
         Assert.That(Browser.IsRedirect(await browser.GetAsync("/account/manage/sessions")), Is.True, "refused once the revocation committed");
+    }
+
+    [Test]
+    public async Task A_sign_in_between_the_statements_of_a_revocation_of_every_session_is_kept_or_refused_never_half()
+    {
+        // "Sign out everywhere" is two statements. A session signed in between them, and checked by this node, must
+        // either survive (it came after) or be refused at once — not be revoked in the database while the node
+        // still accepts it from its cache.
+        var between = new BetweenTwoStatements("UserSessions");
+        await using var node = Factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.ConfigureDbContext<PlintoDbContext>(options => options.AddInterceptors(between))));
+        var email = UniqueUser.Email("everywhere");
+        var user = await Factory.CreateUserAsync(email, UniqueUser.Password);
+        var early = new Browser(node.CreateClient());
+        Assert.That((await SignInAsync(early, email, UniqueUser.Password)).Message, Is.Empty);
+        var late = new Browser(node.CreateClient());
+        between.Run = async () =>
+        {
+            Assert.That((await SignInAsync(late, email, UniqueUser.Password)).Message, Is.Empty);
+            Assert.That((await late.GetAsync("/account/manage/sessions")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "checked (and remembered) by this node");
+        };
+
+        await using (var scope = node.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<UserSessions>().RevokeAllAsync(user.Id, keep: null);
+        }
+
+        Assert.That(between.Ran, Is.True, "the sign-in ran between the revocation's statements");
+        Assert.That(Browser.IsRedirect(await early.GetAsync("/account/manage/sessions")), Is.True, "the session before the revocation is refused");
+        bool lateRevoked;
+        await using (var scope = node.Services.CreateAsyncScope())
+        {
+            lateRevoked = await scope.ServiceProvider.GetRequiredService<PlintoDbContext>().UserSessions
+                .Where(s => s.UserId == user.Id).OrderByDescending(s => s.CreatedAt).Select(s => s.RevokedAt != null).FirstAsync();
+        }
+
+        var lateAccepted = (await late.GetAsync("/account/manage/sessions")).StatusCode == HttpStatusCode.OK;
+        Assert.That(lateAccepted, Is.EqualTo(!lateRevoked), lateRevoked
+            ? "the late session is revoked in the database, and this node still accepts it"
+            : "the late session is live, and this node refuses it");
     }
 
     [Test]
@@ -172,5 +215,49 @@ internal sealed class SessionSecurityTests(DatabaseProvider provider) : Database
         var (_, page) = await browser.OpenAsync(new Uri(MailDrop.FirstLink(message, "/account/reset-password")).PathAndQuery);
         var reset = await browser.SubmitAsync(page, new Dictionary<string, string> { ["Input.Password"] = newPassword });
         Assert.That((await Browser.ReadPageAsync(reset)).QuerySelector("h1")!.TextContent, Is.EqualTo("Password changed"));
+    }
+
+    /// <summary>
+    /// Runs <see cref="Run"/> once, just before the second command on <paramref name="table"/> after it is set (the
+    /// first has completed by then); the commands <see cref="Run"/> itself causes are not counted.
+    /// </summary>
+    private sealed class BetweenTwoStatements(string table) : DbCommandInterceptor
+    {
+        private int seen;
+        private bool running;
+
+        public Func<Task>? Run { get; set; }
+
+        public bool Ran { get; private set; }
+
+        public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            await SeeAsync(command);
+            return result;
+        }
+
+        public override async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            await SeeAsync(command);
+            return result;
+        }
+
+        private async Task SeeAsync(DbCommand command)
+        {
+            if (Run is null || running || Ran || !command.CommandText.Contains(table, StringComparison.OrdinalIgnoreCase))
+            {
+                return;
+            }
+
+            if (++seen == 2)
+            {
+                running = true;
+                await Run();
+                running = false;
+                Ran = true;
+            }
+        }
     }
 }

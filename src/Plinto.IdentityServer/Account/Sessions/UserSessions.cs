@@ -146,11 +146,19 @@ internal sealed class UserSessions(
     public async Task<int> RevokeAllAsync(string userId, string? keep)
     {
         var now = Now;
-        var ids = await db.UserSessions.Where(s => s.UserId == userId && s.RevokedAt == null && s.Id != keep).Select(s => s.Id).ToListAsync();
-        await db.UserSessions.Where(s => s.UserId == userId && s.RevokedAt == null && s.Id != keep)
+        // Revoke first, then read what was revoked (marked with this instant): read first, a session signed in between
+        // the two statements was revoked without being forgotten, and a node that had checked it kept accepting it.
+        var revoked = await db.UserSessions.Where(s => s.UserId == userId && s.RevokedAt == null && s.Id != keep)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.RevokedAt, now));
+        if (revoked == 0)
+        {
+            return 0;
+        }
+
+        // Sessions of this account revoked at the same millisecond by another request are forgotten too: harmless.
+        var ids = await db.UserSessions.Where(s => s.UserId == userId && s.RevokedAt == now).Select(s => s.Id).ToListAsync();
         await signals.ForgetEverywhereAsync(db, cache, ids);
-        return ids.Count;
+        return revoked;
     }
 
     /// <summary>
