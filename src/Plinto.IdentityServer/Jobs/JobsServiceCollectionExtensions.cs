@@ -53,11 +53,11 @@ internal static class JobsServiceCollectionExtensions
             return builder;
         }
 
-        AddScheduler(builder.Services, options, builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions());
+        AddScheduler(builder.Services, builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions());
         return builder;
     }
 
-    private static void AddScheduler(IServiceCollection services, JobsOptions options, DatabaseOptions database)
+    private static void AddScheduler(IServiceCollection services, DatabaseOptions database)
     {
         services.AddQuartz(quartz =>
         {

@@ -9,7 +9,7 @@ namespace Plinto.IdentityServer.Account.Passwords;
 /// free, excess checks wait in line without holding a thread, and the hashing still uses every core.
 /// The line has no length limit, on purpose: a limit answered with HTTP 503 turned a flood whose clients retry at
 /// once into a storm of cheap requests that starved every other request of the node (docs/performance.md, twentieth
-/// pass), while a waiting check costs a few kilobytes and is dropped when its client leaves.
+/// pass), while a waiting check holds no thread (only its request's memory) and is dropped when its client leaves.
 /// Measured in docs/performance.md (discovery latency while sign-ins saturate the CPU).
 /// </summary>
 internal sealed class PasswordHashing : IDisposable
