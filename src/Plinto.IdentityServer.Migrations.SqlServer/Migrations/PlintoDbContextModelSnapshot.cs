@@ -406,6 +406,22 @@ namespace Plinto.IdentityServer.Migrations.SqlServer.Migrations
                     b.ToTable("OpenIddictTokens", (string)null);
                 });
 
+            modelBuilder.Entity("Plinto.IdentityServer.Account.Passkeys.UsedPasskeyCeremony", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("PlintoUsedPasskeyCeremonies", (string)null);
+                });
+
             modelBuilder.Entity("Plinto.IdentityServer.Account.PlintoUser", b =>
                 {
                     b.Property<string>("Id")

@@ -391,6 +391,22 @@ namespace Plinto.IdentityServer.Migrations.Sqlite.Migrations
                     b.ToTable("OpenIddictTokens", (string)null);
                 });
 
+            modelBuilder.Entity("Plinto.IdentityServer.Account.Passkeys.UsedPasskeyCeremony", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("PlintoUsedPasskeyCeremonies", (string)null);
+                });
+
             modelBuilder.Entity("Plinto.IdentityServer.Account.PlintoUser", b =>
                 {
                     b.Property<string>("Id")

@@ -83,6 +83,7 @@ internal static class AccountServiceCollectionExtensions
                 "Plinto:Passkeys:AllowedOrigins must be origins such as https://id.example.com.")
             .ValidateOnStart();
         services.AddSingleton<IConfigureOptions<IdentityPasskeyOptions>, Passkeys.ConfigureIdentityPasskeyOptions>();
+        services.AddScoped<Passkeys.PasskeyCeremonyState>();
         services.AddScoped<Passkeys.Passkeys>();
         services.AddScoped<Sessions.UserSessions>();
         services.AddSingleton<Sessions.SessionStateCache>();

@@ -40,6 +40,7 @@ internal sealed class PlintoDbContext(DbContextOptions<PlintoDbContext> options)
         // start. A configuration missing here fails Data/ModelSnapshotTests (the model no longer matches the migrations).
         builder.ApplyConfiguration(new PlintoUserConfiguration());
         builder.ApplyConfiguration(new UserSessionConfiguration());
+        builder.ApplyConfiguration(new Account.Passkeys.UsedPasskeyCeremonyConfiguration());
         builder.ApplyConfiguration(new AuditEntryConfiguration());
         var saml = new SamlConfiguration();
         builder.ApplyConfiguration<SamlConnection>(saml);

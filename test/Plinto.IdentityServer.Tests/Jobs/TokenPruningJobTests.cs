@@ -1,5 +1,7 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.Abstractions;
+using Plinto.IdentityServer.Account.Passkeys;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Jobs;
 using Plinto.IdentityServer.Tests.Infrastructure;
@@ -45,6 +47,26 @@ internal sealed class TokenPruningJobTests(DatabaseProvider provider) : Database
         Assert.That(await ExistsAsync(expiredId), Is.False, "expired token pruned");
         Assert.That(await ExistsAsync(liveId), Is.True, "live token kept");
         Assert.That(await ExistsAsync(recentExpiredId), Is.True, "recently expired token kept until the retention passes");
+    }
+
+    [Test]
+    public async Task Passkey_ceremonies_taken_are_forgotten_once_their_state_expired()
+    {
+        var expired = Guid.NewGuid().ToString("N");
+        var live = Guid.NewGuid().ToString("N");
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlintoDbContext>();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        db.AddRange(
+            new UsedPasskeyCeremony { Id = expired, ExpiresAt = now - 1_000 },
+            new UsedPasskeyCeremony { Id = live, ExpiresAt = now + 60_000 });
+        await db.SaveChangesAsync();
+
+        var result = await scope.ServiceProvider.GetRequiredService<TokenPruningJob>().PruneAsync(CancellationToken.None);
+
+        Assert.That(result.PasskeyCeremonies, Is.GreaterThanOrEqualTo(1));
+        var left = await db.Set<UsedPasskeyCeremony>().AsNoTracking().Where(c => c.Id == expired || c.Id == live).Select(c => c.Id).ToListAsync();
+        Assert.That(left, Is.EqualTo(new[] { live }), "the expired one is gone, the live one kept (a replay of its state is still refused)");
     }
 
     private static async Task<string> CreateTokenAsync(IOpenIddictTokenManager tokens, DateTimeOffset created, DateTimeOffset expires)

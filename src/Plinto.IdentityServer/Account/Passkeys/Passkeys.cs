@@ -1,9 +1,5 @@
-using System.Security.Cryptography;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Plinto.IdentityServer.Hosting;
 
 namespace Plinto.IdentityServer.Account.Passkeys;
 
@@ -18,22 +14,16 @@ internal sealed record PasskeyAssertion(PlintoUser User, UserPasskeyInfo Passkey
 
 /// <summary>
 /// WebAuthn ceremonies on ASP.NET Core Identity's passkey handler. The ceremony state (challenge and options)
-/// lives in a short-lived, data-protected, HttpOnly cookie that is deleted when it is used, so an assertion
-/// cannot be replayed with a state from elsewhere or used twice.
+/// lives in a short-lived, data-protected, HttpOnly cookie that is accepted once across the nodes
+/// (<see cref="PasskeyCeremonyState"/>), so an assertion cannot be replayed with a state from elsewhere or used twice.
 /// </summary>
 internal sealed class Passkeys(
     IPasskeyHandler<PlintoUser> handler,
     UserManager<PlintoUser> users,
     IHttpContextAccessor http,
-    IDataProtectionProvider dataProtection,
     IOptions<PasskeyOptions> options,
-    IOptions<PlintoHostOptions> host,
-    Microsoft.Extensions.Caching.Memory.IMemoryCache used)
+    PasskeyCeremonyState ceremonies)
 {
-    private const string StateCookie = "plinto.passkey";
-    private readonly ITimeLimitedDataProtector protector =
-        dataProtection.CreateProtector("Plinto.Account.Passkeys.State").ToTimeLimitedDataProtector();
-
     private HttpContext Context => http.HttpContext ?? throw new InvalidOperationException("No HTTP request.");
 
     public int MaxPerUser => options.Value.MaxPerUser;
@@ -48,14 +38,14 @@ internal sealed class Passkeys(
             DisplayName = user.Name ?? user.Email ?? user.Id,
         };
         var result = await handler.MakeCreationOptionsAsync(entity, Context);
-        SaveState("create:" + user.Id, result.AttestationState);
+        ceremonies.Save("create:" + user.Id, result.AttestationState);
         return result.CreationOptionsJson;
     }
 
     /// <summary>Verifies a new credential and stores it under <paramref name="name"/>. Null: refused (reason in <paramref name="error"/>).</summary>
     public async Task<(UserPasskeyInfo? Passkey, string? Error)> RegisterAsync(PlintoUser user, string credentialJson, string? name)
     {
-        var state = TakeState("create:" + user.Id);
+        var state = await ceremonies.TakeAsync("create:" + user.Id);
         if ((await users.GetPasskeysAsync(user)).Count >= MaxPerUser)
         {
             return (null, $"You already have {MaxPerUser} passkeys. Remove one first.");
@@ -92,7 +82,7 @@ internal sealed class Passkeys(
     public async Task<string> RequestOptionsAsync(PlintoUser? user)
     {
         var result = await handler.MakeRequestOptionsAsync(user, Context);
-        SaveState("get:" + (user?.Id ?? "*"), result.AssertionState);
+        ceremonies.Save("get:" + (user?.Id ?? "*"), result.AssertionState);
         return result.RequestOptionsJson;
     }
 
@@ -102,7 +92,7 @@ internal sealed class Passkeys(
     /// </summary>
     public async Task<PasskeyAssertion?> AssertAsync(string credentialJson, PlintoUser? expectedUser)
     {
-        var state = TakeState("get:" + (expectedUser?.Id ?? "*"));
+        var state = await ceremonies.TakeAsync("get:" + (expectedUser?.Id ?? "*"));
         if (state is null)
         {
             return null;
@@ -135,61 +125,4 @@ internal sealed class Passkeys(
 
     private static string DefaultName(UserPasskeyInfo passkey) =>
         passkey.IsBackupEligible ? "Synced passkey" : "Security key or device passkey";
-
-    private void SaveState(string purpose, string? state)
-    {
-        // A random id per ceremony: the server remembers used ids, so a captured cookie and assertion cannot be
-        // replayed (synced passkeys report a zero counter, which would not catch it). Per node: documented.
-        var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var protectedState = protector.Protect(purpose + "\n" + nonce + "\n" + (state ?? string.Empty), TimeSpan.FromMinutes(5));
-        Context.Response.Cookies.Append(CookieName, protectedState, new CookieOptions
-        {
-            HttpOnly = true,
-            Secure = host.Value.RequireHttps,
-            SameSite = SameSiteMode.Strict,
-            Path = "/",
-            MaxAge = TimeSpan.FromMinutes(5),
-            IsEssential = true,
-        });
-    }
-
-    private string? TakeState(string purpose)
-    {
-        var value = Context.Request.Cookies[CookieName];
-        Context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/", Secure = host.Value.RequireHttps });
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
-
-        try
-        {
-            var parts = protector.Unprotect(value).Split('\n', 3);
-            if (parts.Length != 3 || parts[0] != purpose)
-            {
-                return null;
-            }
-
-            // Checked and marked in one step: two requests replaying one state at the same moment get one answer.
-            lock (UsedGate)
-            {
-                if (used.TryGetValue("plinto:passkey-state:" + parts[1], out _))
-                {
-                    return null;
-                }
-
-                used.Set("plinto:passkey-state:" + parts[1], true, TimeSpan.FromMinutes(6));
-            }
-
-            return parts[2];
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
-    }
-
-    private static readonly Lock UsedGate = new();
-
-    private string CookieName => host.Value.RequireHttps ? "__Host-" + StateCookie : StateCookie;
 }
