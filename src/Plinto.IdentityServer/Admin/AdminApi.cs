@@ -320,9 +320,10 @@ internal static class AdminApi
 
         var user = await users.FindByIdAsync(subject);
         if (user is not null && (!await context.RequestServices.GetRequiredService<SignInManager<PlintoUser>>().CanSignInAsync(user)
-            || await users.IsLockedOutAsync(user)))
+            || await users.IsDeactivatedAsync(user)))
         {
-            // Checked at every call: an account that can no longer sign in no longer administers anything.
+            // Checked at every call: an account that can no longer sign in no longer administers anything. A
+            // temporary lockout (failed attempts, which anyone can cause) does not end tokens already issued.
             return null;
         }
 

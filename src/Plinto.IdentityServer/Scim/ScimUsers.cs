@@ -312,8 +312,7 @@ internal sealed partial class ScimUsers(
         await OrganizationAdministration.RevokeGrantsAsync(db, row.OrganizationId, row.UserId, cancellationToken);
         if (await ManagesAccountAsync(row, account, cancellationToken))
         {
-            await users.SetLockoutEnabledAsync(account, true);
-            await users.SetLockoutEndDateAsync(account, DateTimeOffset.MaxValue);
+            await users.DeactivateAsync(account);
             await users.UpdateSecurityStampAsync(account);
             await sessions.RevokeAllAsync(account.Id, keep: null);
             await tokens.RevokeBySubjectAsync(account.Id, cancellationToken);

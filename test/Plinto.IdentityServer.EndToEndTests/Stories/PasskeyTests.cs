@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.EndToEndTests.Infrastructure;
 using Plinto.IdentityServer.EndToEndTests.Pages;
 
@@ -121,6 +124,43 @@ internal sealed class PasskeyTests : PasskeyFixture
         await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
         await new SignInPage(Page).SignInWithPasskeyAsync();
         await Assertions.Expect(Page.Locator(".error-summary")).ToContainTextAsync(PasskeyRefused);
+    }
+
+    [Test]
+    public async Task Someone_elses_wrong_passwords_do_not_stop_a_passkey_sign_in_but_a_deactivation_does()
+    {
+        // Anyone who knows the address can lock the account for five minutes, again and again, with wrong passwords.
+        // That lockout stops guessing; a passkey cannot be guessed, so it still signs in. A deactivation stops it.
+        await WithoutAutofillAsync();
+        await VirtualAuthenticator.AttachAsync(Context, Page);
+        var email = await RegisterPasskeyAsync("Phone");
+        await SignOutAsync();
+        await ChangeAccountAsync(email, async (users, account) =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await users.AccessFailedAsync(account);
+            }
+
+            Assert.That(await users.IsLockedOutAsync(account), Is.True);
+        });
+
+        await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await new SignInPage(Page).SignInWithPasskeyAsync();
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
+
+        await SignOutAsync();
+        await ChangeAccountAsync(email, (users, account) => users.DeactivateAsync(account));
+        await Page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Fmanage");
+        await new SignInPage(Page).SignInWithPasskeyAsync();
+        await Assertions.Expect(Page.Locator(".error-summary")).ToContainTextAsync("This account cannot sign in right now.");
+    }
+
+    private async Task ChangeAccountAsync(string email, Func<UserManager<PlintoUser>, PlintoUser, Task> change)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+        await change(users, (await users.FindByEmailAsync(email))!);
     }
 
     [Test]

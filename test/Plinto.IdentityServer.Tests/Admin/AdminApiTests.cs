@@ -229,6 +229,41 @@ internal sealed class AdminApiTests(DatabaseProvider provider) : DatabaseFixture
             "allowed again once the client is");
     }
 
+    [Test]
+    public async Task Someone_elses_wrong_passwords_do_not_end_an_administrators_token_but_a_deactivation_does()
+    {
+        // A temporary lockout stops guessing; anyone who knows the address can cause it, so it must not take the
+        // account's administration away. A deactivation (SCIM active=false) must.
+        var (ownerEmail, owner) = await UserAsync();
+        var slug = AdminApiClient.NewSlug();
+        var org = await AdminApiClient.CreateOrganizationAsync(api, platform, slug, owner.Id);
+        var asOwner = await OrganizationAdminTokenAsync(ownerEmail, slug);
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", asOwner);
+
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            var account = (await users.FindByIdAsync(owner.Id))!;
+            for (var i = 0; i < 5; i++)
+            {
+                await users.AccessFailedAsync(account);
+            }
+
+            Assert.That(await users.IsLockedOutAsync(account), Is.True, "five failures lock the account");
+        }
+
+        await AdminApiClient.ExpectAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", asOwner);
+
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            await users.DeactivateAsync((await users.FindByIdAsync(owner.Id))!);
+        }
+
+        var refused = await AdminApiClient.SendAsync(api, HttpMethod.Get, $"/api/organizations/{org}/members", asOwner);
+        Assert.That((int)refused.Status, Is.AnyOf(401, 403), refused.Json.ToString());
+    }
+
     private HashSet<string>? automationPermissions;
 
     private async Task ChangeAutomationClientAsync(Action<OpenIddictApplicationDescriptor> change)

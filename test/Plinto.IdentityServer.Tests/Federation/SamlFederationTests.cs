@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Plinto.IdentityServer.Account;
 using Plinto.IdentityServer.Data;
 using Plinto.IdentityServer.Tests.Infrastructure;
 using Plinto.IdentityServer.Tests.Organizations;
@@ -107,6 +109,49 @@ internal sealed class SamlFederationTests(DatabaseProvider provider) : DatabaseF
         // Replay: the same response a second time is refused, whoever posts it.
         var replay = await PostToAcsAsync(browser, acs, samlResponse, relayState);
         Assert.That(browser.RedirectTarget(replay).PathAndQuery, Is.EqualTo(Refused));
+    }
+
+    [Test]
+    public async Task Someone_elses_wrong_passwords_do_not_stop_a_sign_in_at_the_IdP_but_a_deactivation_does()
+    {
+        var setup = await OrganizationWithConnectionAsync();
+        var email = $"grace-{Guid.NewGuid():N}@{setup.Domain}";
+        Assert.That(await SignInThroughIdpAsync(setup, email), Is.Not.EqualTo(Refused), "the first sign-in provisions the account");
+
+        // Five wrong passwords for the address, typed by anyone: a temporary lockout, which stops password guessing only.
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            var account = (await users.FindByEmailAsync(email))!;
+            for (var i = 0; i < 5; i++)
+            {
+                await users.AccessFailedAsync(account);
+            }
+
+            Assert.That(await users.IsLockedOutAsync(account), Is.True);
+        }
+
+        Assert.That(await SignInThroughIdpAsync(setup, email), Is.Not.EqualTo(Refused), "a temporary lockout does not stop single sign-on");
+
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PlintoUser>>();
+            await users.DeactivateAsync((await users.FindByEmailAsync(email))!);
+        }
+
+        Assert.That(await SignInThroughIdpAsync(setup, email), Is.EqualTo(Refused), "a deactivated account does not sign in");
+    }
+
+    /// <summary>A fresh browser from the authorization request through the IdP; where the ACS sent it.</summary>
+    private async Task<string> SignInThroughIdpAsync(Setup setup, string email)
+    {
+        var browser = NewBrowser();
+        var (redirect, _) = await StartAsync(browser, email, "openid");
+        var (requestId, acs, spEntityId, relayState) = TestSamlIdp.ReadRequest(redirect);
+        var samlResponse = idp.Response(requestId, acs, spEntityId, nameId: "00u1" + email[..12], new Dictionary<string, string[]> { ["email"] = [email] });
+        var response = await PostToAcsAsync(browser, acs, samlResponse, relayState);
+        Assert.That(Browser.IsRedirect(response), Is.True, await response.Content.ReadAsStringAsync());
+        return browser.RedirectTarget(response).PathAndQuery;
     }
 
     [Test]

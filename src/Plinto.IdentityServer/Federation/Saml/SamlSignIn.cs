@@ -147,7 +147,9 @@ internal sealed partial class SamlSignIn(
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var user = await ProvisionAsync(connection, assertion, cancellationToken);
-        if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+        // A temporary lockout (someone's wrong passwords for this address) does not stop a sign-in at the organization's
+        // IdP; a deactivation does (AccountLockout).
+        if (user is null || !await signIn.CanSignInAsync(user) || await users.IsDeactivatedAsync(user))
         {
             LogRefused(logger, connectionId, user is null ? "Provisioning" : "AccountCannotSignIn");
             return null;

@@ -88,9 +88,8 @@ internal sealed class ResetPasswordModel(
         // Proving control of the mailbox ends a lockout and confirms the address (an account someone else
         // registered with this address becomes the mailbox owner's). The new security stamp ends the other
         // sessions; every grant made before the reset is revoked.
-        // Undo a lockout from failed attempts — not a deliberate one (an organization's provisioning deactivated
-        // the account: LockoutEnd at the end of time), which a reset must not lift.
-        if (await users.GetLockoutEndDateAsync(user) != DateTimeOffset.MaxValue)
+        // Undo a lockout from failed attempts — not a deactivation (AccountLockout), which a reset must not lift.
+        if (!await users.IsDeactivatedAsync(user))
         {
             await users.SetLockoutEndDateAsync(user, null);
         }

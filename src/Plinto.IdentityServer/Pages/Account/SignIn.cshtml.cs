@@ -154,7 +154,9 @@ internal sealed class SignInModel(
             return Page();
         }
 
-        if (!await signInManager.CanSignInAsync(assertion.User) || await signInManager.UserManager.IsLockedOutAsync(assertion.User))
+        // A temporary lockout (someone's wrong passwords) does not stop a passkey, which cannot be guessed; a
+        // deactivation does (AccountLockout).
+        if (!await signInManager.CanSignInAsync(assertion.User) || await signInManager.UserManager.IsDeactivatedAsync(assertion.User))
         {
             PasskeyFailed = true;
             ModelState.AddModelError(string.Empty, "This account cannot sign in right now.");
