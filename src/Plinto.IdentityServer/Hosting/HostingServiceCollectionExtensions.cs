@@ -31,10 +31,15 @@ internal static class HostingServiceCollectionExtensions
             o.KeyLengthLimit = 256;
             o.MultipartBodyLengthLimit = MaxRequestBodySize;
         });
+        var kestrelLimits = builder.Configuration.GetSection("Kestrel:Limits");
         services.Configure<KestrelServerOptions>(o =>
         {
             o.Limits.MaxRequestBodySize = MaxRequestBodySize;
             o.AddServerHeader = false;
+            // ASP.NET Core reads only Kestrel's endpoints and certificates from configuration; its limits
+            // (MaxConcurrentConnections, RequestHeadersTimeout, ...) are bound here, so an operator can set them like any
+            // other setting (Kestrel__Limits__MaxConcurrentConnections).
+            kestrelLimits.Bind(o.Limits);
         });
 
         var requireHttps = builder.Configuration.GetPlintoHostOptions().RequireHttps;
