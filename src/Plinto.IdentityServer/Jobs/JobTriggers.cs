@@ -13,9 +13,9 @@ namespace Plinto.IdentityServer.Jobs;
 /// </summary>
 internal sealed partial class JobTriggers(ISchedulerFactory schedulers, IOptions<JobsOptions> options, ILogger<JobTriggers> logger) : IHostedService
 {
-    public static readonly TriggerKey TokenPruning = new("token-pruning-schedule");
+    private static readonly TriggerKey TokenPruning = new("token-pruning-schedule");
 
-    public static readonly TriggerKey SamlMetadata = new("saml-metadata-schedule");
+    private static readonly TriggerKey SamlMetadata = new("saml-metadata-schedule");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
